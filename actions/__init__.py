@@ -1,0 +1,1 @@
+"""Tawjih's custom actions. rasa-sdk imports every module of this package."""

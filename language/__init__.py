@@ -1,0 +1,1 @@
+"""How Tawjih reads French and Darija: register detection and (later) normalisation."""

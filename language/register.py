@@ -1,0 +1,54 @@
+"""Which register a message is written in: French, Darija in Latin letters, or Darija in Arabic script.
+
+Mixed messages take the register of their Darija part. A message with no letters at all
+(emoji, digits) has no register, so the conversation keeps the one it had.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Optional
+
+FRENCH = "french"
+DARIJA_LATIN = "darija_latin"
+DARIJA_ARABIC = "darija_arabic"
+REGISTERS = (FRENCH, DARIJA_LATIN, DARIJA_ARABIC)
+
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06a4\u06af]")
+_LATIN_LETTER = re.compile(r"[a-zà-ÿ]")
+_WORD = re.compile(r"[a-z0-9à-ÿ']+")
+# Arabizi: digits standing for Arabic letters inside a word ("3ndi", "n9ra", "l7oceima").
+_ARABIZI_DIGIT_WORD = re.compile(r"^(?=.*[a-z])(?=.*[235789])[a-z235789']+$")
+
+# Words that only Darija writers use (French look-alikes such as "la", "fin", "mais" are left out).
+DARIJA_MARKERS = frozenset(
+    """
+    salam slm slam salamo salamu labas labass wach wash wech ach chno chnou chnu chnouma achno ash
+    bghit bghyt bgit bgheet bghina kanbghi nbghi kayn kayna kaynin kayen makaynch makaynach
+    khass khassni khasni khassek khsni khas dyal dial diyal dyali dialk dyalk dyalek dyalo dyalha
+    nqra nqraw n9ra nqra kanqra kanqri t9ra tqra qrit nt3alem nt3allem nsjl nsajjal nsajel tsjil tasjil
+    kifach kifash kifch fayn feen imta fo9ach fou9ach waqtach wa9tach ch7al chhal bch7al
+    bchhal chhal 3lach 3lache 3ndi 3andi 3endi 3ndk 3andek ana nta nti ntoma howa hiya hna tema
+    rani raki rah raha ghadi ghad gha bzaf bzzaf chwiya chwia mzyan mzyana zwin wakha wakhkha iyeh
+    ih la2 lla choukran chokran chkran chokrane baraka barakallahou bslama besslama m3a m3ak m3ana
+    nhder nhdar nhdr hder tkelem chi wahed wa7ed wahd khdma khedma khadma 5dma takwin tkwin markaz
+    fabor blach flous nkhalles nkhales lbac lmarkaz lformation ldiplome lkhdma lmdina 3am 3amr 3mri
+    sna snin daba mn men f fi had hadi hadak hadik hadchi walakin walo bezaf ila ghir smhli smh smhlia
+    mafhamtch fhamt mafhemtch kan kant kanu ma3rftch 3rft swlt safi yallah yalah inchallah nchallah
+    """.split()
+)
+
+
+def detect_register(text: str) -> Optional[str]:
+    """The register of ``text``, or ``None`` when it holds no letters to judge by."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if len(_ARABIC_LETTER.findall(folded)) >= 2:
+        return DARIJA_ARABIC
+    if not _LATIN_LETTER.search(folded):
+        return None
+    for word in _WORD.findall(folded):
+        word = word.strip("'")
+        if word in DARIJA_MARKERS or _ARABIZI_DIGIT_WORD.match(word):
+            return DARIJA_LATIN
+    return FRENCH

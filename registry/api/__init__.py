@@ -1,0 +1,1 @@
+"""HTTP routes of the registry: a read API for the assistant, a write API for staff."""

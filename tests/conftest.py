@@ -1,0 +1,63 @@
+"""Fixtures that start Tawjih's real parts on loopback."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.support.processes import RegistryProcess
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+POSTGRES_URL = os.environ.get("TAWJIH_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+def _sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('registry') / 'registry.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    """A throwaway schema in the PostgreSQL test database, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL registry tests need TAWJIH_TEST_DATABASE_URL (set by .ci/run)")
+    import psycopg2
+
+    schema = f"tawjih_test_{uuid.uuid4().hex[:10]}"
+    with psycopg2.connect(POSTGRES_URL) as connection, connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    connection = psycopg2.connect(POSTGRES_URL)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    connection.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def registry(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[RegistryProcess]:
+    """The real registry service, seeded, on SQLite and (in CI) on PostgreSQL."""
+    if request.param == "sqlite":
+        url = _sqlite_url(tmp_path_factory)
+    else:
+        url = request.getfixturevalue("postgres_schema_url")
+    process = RegistryProcess(url, log_dir)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def own_registry(tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[RegistryProcess]:
+    """A private SQLite registry for a test that stops it, pauses it or breaks its database."""
+    process = RegistryProcess(_sqlite_url(tmp_path_factory), log_dir)
+    yield process
+    process.stop()
