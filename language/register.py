@@ -19,6 +19,7 @@ _ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3\u06a4\u06af]")
 _LATIN_LETTER = re.compile(r"[a-zà-ÿ]")
 _WORD = re.compile(r"[a-z0-9à-ÿ']+")
 # Arabizi: digits standing for Arabic letters inside a word ("3ndi", "n9ra", "l7oceima").
+_EMPHASIS = re.compile(r"(.)\1{2,}")  # "salaaam" -> "salam"
 _ARABIZI_DIGIT_WORD = re.compile(r"^(?=.*[a-z])(?=.*[235789])[a-z235789']+$")
 
 # Words that only Darija writers use (French look-alikes such as "la", "fin", "mais" are left out).
@@ -48,7 +49,7 @@ def detect_register(text: str) -> Optional[str]:
     if not _LATIN_LETTER.search(folded):
         return None
     for word in _WORD.findall(folded):
-        word = word.strip("'")
+        word = _EMPHASIS.sub(r"\1", word.strip("'"))
         if word in DARIJA_MARKERS or _ARABIZI_DIGIT_WORD.match(word):
             return DARIJA_LATIN
     return FRENCH

@@ -44,13 +44,23 @@ def postgres_schema_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def registry(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[RegistryProcess]:
+def registry(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, log_dir: Path
+) -> Iterator[RegistryProcess]:
     """The real registry service, seeded, on SQLite and (in CI) on PostgreSQL."""
     if request.param == "sqlite":
         url = _sqlite_url(tmp_path_factory)
     else:
         url = request.getfixturevalue("postgres_schema_url")
     process = RegistryProcess(url, log_dir)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_registry(tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[RegistryProcess]:
+    """One shared SQLite registry for tests of the parts that read it (client, actions, end to end)."""
+    process = RegistryProcess(_sqlite_url(tmp_path_factory), log_dir)
     yield process
     process.stop()
 

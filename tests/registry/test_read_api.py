@@ -21,7 +21,13 @@ def test_health_reports_the_database(registry: RegistryProcess) -> None:
 
 def test_openapi_describes_every_read_route(registry: RegistryProcess) -> None:
     paths = get(registry, "/openapi.json")["paths"]
-    for path in ("/api/v1/regions", "/api/v1/programmes", "/api/v1/programmes/{programme_id}", "/api/v1/centres", "/api/v1/sessions"):
+    for path in (
+        "/api/v1/regions",
+        "/api/v1/programmes",
+        "/api/v1/programmes/{programme_id}",
+        "/api/v1/centres",
+        "/api/v1/sessions",
+    ):
         assert "get" in paths[path]
 
 
@@ -88,7 +94,14 @@ def test_near_rejects_a_malformed_point(registry: RegistryProcess) -> None:
 
 def test_sessions_filter_by_programme_city_status_and_date(registry: RegistryProcess) -> None:
     today = dt.date.today()
-    sessions = get(registry, "/api/v1/sessions", programme="jobintech-data-science", city="rabat", status="open", **{"from": today.isoformat()})["data"]
+    sessions = get(
+        registry,
+        "/api/v1/sessions",
+        programme="jobintech-data-science",
+        city="rabat",
+        status="open",
+        **{"from": today.isoformat()},
+    )["data"]
     assert sessions
     for session in sessions:
         assert session["programme_id"] == "jobintech-data-science"

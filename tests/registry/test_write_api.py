@@ -26,28 +26,48 @@ def test_staff_create_a_programme_a_centre_and_a_session_that_read_back(registry
     headers = registry.staff_headers()
     programme_id, centre_id = unique("cyber"), unique("centre-fes")
     programme = {
-        "id": programme_id, "name_fr": "Cybersécurité", "name_ar": "الأمن السيبراني", "track": "Sécurité",
-        "duration_months": 6, "cost_mad": 0,
+        "id": programme_id,
+        "name_fr": "Cybersécurité",
+        "name_ar": "الأمن السيبراني",
+        "track": "Sécurité",
+        "duration_months": 6,
+        "cost_mad": 0,
         "eligibility": {"min_age": 18, "max_age": 28, "min_education_level": "bac", "other_conditions": []},
     }
     created = requests.post(f"{registry.url}/api/v1/programmes", json=programme, headers=headers, timeout=5)
     assert created.status_code == 201, created.text
     assert created.json()["sample_fields"] == []
 
-    centre = {"id": centre_id, "name": "Centre test Fès", "kind": "other", "city": "Fès", "region": "fes-meknes", "programmes": [programme_id]}
+    centre = {
+        "id": centre_id,
+        "name": "Centre test Fès",
+        "kind": "other",
+        "city": "Fès",
+        "region": "fes-meknes",
+        "programmes": [programme_id],
+    }
     assert requests.post(f"{registry.url}/api/v1/centres", json=centre, headers=headers, timeout=5).status_code == 201
     start = dt.date.today() + dt.timedelta(days=40)
     session = {
-        "programme_id": programme_id, "centre_id": centre_id, "start_date": start.isoformat(),
-        "application_deadline": (start - dt.timedelta(days=7)).isoformat(), "seats_total": 20, "seats_left": 20,
+        "programme_id": programme_id,
+        "centre_id": centre_id,
+        "start_date": start.isoformat(),
+        "application_deadline": (start - dt.timedelta(days=7)).isoformat(),
+        "seats_total": 20,
+        "seats_left": 20,
     }
     made = requests.post(f"{registry.url}/api/v1/sessions", json=session, headers=headers, timeout=5)
     assert made.status_code == 201, made.text
 
-    listed = requests.get(f"{registry.url}/api/v1/sessions", params={"programme": programme_id, "city": "fes"}, timeout=5).json()
+    listed = requests.get(
+        f"{registry.url}/api/v1/sessions", params={"programme": programme_id, "city": "fes"}, timeout=5
+    ).json()
     assert [s["id"] for s in listed["data"]] == [made.json()["id"]]
     assert listed["data"][0]["status"] == "open"
-    assert requests.post(f"{registry.url}/api/v1/programmes", json=programme, headers=headers, timeout=5).status_code == 409
+    assert (
+        requests.post(f"{registry.url}/api/v1/programmes", json=programme, headers=headers, timeout=5).status_code
+        == 409
+    )
 
 
 def test_updating_a_field_makes_it_real_data_and_stamps_updated_at(registry: RegistryProcess) -> None:
@@ -63,7 +83,9 @@ def test_updating_a_field_makes_it_real_data_and_stamps_updated_at(registry: Reg
 
 def test_seats_and_status_of_a_session_change_and_bad_changes_are_refused(registry: RegistryProcess) -> None:
     headers = registry.staff_headers()
-    session = requests.get(f"{registry.url}/api/v1/sessions", params={"programme": "digital-offshoring", "city": "Dakhla"}, timeout=5).json()["data"][0]
+    session = requests.get(
+        f"{registry.url}/api/v1/sessions", params={"programme": "digital-offshoring", "city": "Dakhla"}, timeout=5
+    ).json()["data"][0]
     url = f"{registry.url}/api/v1/sessions/{session['id']}"
     full = requests.patch(url, json={"seats_left": 0, "status": "full"}, headers=headers, timeout=5)
     assert full.status_code == 200 and full.json()["status"] == "full"
@@ -82,6 +104,11 @@ def test_invalid_payloads_are_refused_with_reasons(registry: RegistryProcess) ->
     response = requests.patch(f"{registry.url}/api/v1/programmes/ia-cmc", json=bad_ages, headers=headers, timeout=5)
     assert response.status_code == 422 and "min_age" in response.text
     unknown_region = {"id": unique("c"), "name": "X centre", "kind": "cmc", "city": "Rabat", "region": "atlantis"}
-    assert requests.post(f"{registry.url}/api/v1/centres", json=unknown_region, headers=headers, timeout=5).status_code == 422
-    unknown_field = requests.patch(f"{registry.url}/api/v1/programmes/ia-cmc", json={"colour": "red"}, headers=headers, timeout=5)
+    assert (
+        requests.post(f"{registry.url}/api/v1/centres", json=unknown_region, headers=headers, timeout=5).status_code
+        == 422
+    )
+    unknown_field = requests.patch(
+        f"{registry.url}/api/v1/programmes/ia-cmc", json={"colour": "red"}, headers=headers, timeout=5
+    )
     assert unknown_field.status_code == 422

@@ -26,7 +26,7 @@ class FaultyProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 with proxy._lock:
                     proxy.requests_seen += 1
                     proxy._in_flight += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -82,15 +83,23 @@ def http_ok(url: str, params: Optional[dict] = None) -> Callable[[], bool]:
 
 
 class RegistryProcess(ManagedProcess):
-    def __init__(self, database_url: str, log_dir: Path, admin_token: str = "staff-test-token") -> None:
+    def __init__(self, database_url: str, log_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.admin_token = admin_token
+        self.admin_token = secrets.token_urlsafe(24)
         self.database_url = database_url
-        env = {"REGISTRY_DATABASE_URL": database_url, "REGISTRY_PORT": str(self.port), "REGISTRY_ADMIN_TOKEN": admin_token}
+        env = {
+            "REGISTRY_DATABASE_URL": database_url,
+            "REGISTRY_PORT": str(self.port),
+            "REGISTRY_ADMIN_TOKEN": self.admin_token,
+        }
         seed = subprocess.run(
             [str(VENV_BIN / "python"), "-m", "registry", "seed"],
-            cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if seed.returncode != 0:
             raise RuntimeError(f"registry seed failed:\n{seed.stdout}\n{seed.stderr}")
@@ -99,3 +108,52 @@ class RegistryProcess(ManagedProcess):
 
     def staff_headers(self) -> Dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_token}"}
+
+
+class ActionServerProcess(ManagedProcess):
+    def __init__(self, registry_url: str, log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            "SANIC_HOST": "127.0.0.1",
+            "REGISTRY_URL": registry_url,
+            # Tests read back a staff change at once; in production the default (2 s) spares the registry.
+            "REGISTRY_CACHE_TTL_SECONDS": "0",
+        }
+        argv = [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)]
+        super().__init__(f"actions-{self.port}", argv, env, log_dir)
+        self.wait_until(http_ok(f"{self.url}/health"), timeout=90)
+
+
+class RasaProcess(ManagedProcess):
+    def __init__(self, model: Path, action_server_url: str, tracker_store_url: str, log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = secrets.token_urlsafe(24)
+        env = {"ACTION_SERVER_URL": f"{action_server_url}/webhook", "TRACKER_STORE_URL": tracker_store_url}
+        argv = [
+            str(VENV_BIN / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--enable-api",
+            "--auth-token",
+            self.token,
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
+        ]
+        super().__init__(f"rasa-{self.port}", argv, env, log_dir)
+        self.wait_until(http_ok(f"{self.url}/status", {"token": self.token}), timeout=240)
+
+    def say(self, sender: str, text: str) -> List[dict]:
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, Optional
+
+import pytest
+from rasa_sdk import Tracker
+
+from actions.registry_client import reset_registry_client
+from tests.support.processes import RegistryProcess
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture
+def make_tracker() -> Callable[..., Tracker]:
+    """A tracker from the JSON fixture, with the register and slots a test needs."""
+
+    def build(register: Optional[str] = "darija_latin", **slots: Any) -> Tracker:
+        state: Dict[str, Any] = json.loads((DATA / "tracker_darija_latin.json").read_text(encoding="utf-8"))
+        state["slots"].update({"register": register, **slots})
+        return Tracker.from_dict(state)
+
+    return build
+
+
+@pytest.fixture
+def registry_env(sqlite_registry: RegistryProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[RegistryProcess]:
+    """Point the actions' client at the real test registry, with no cache between tests."""
+    monkeypatch.setenv("REGISTRY_URL", sqlite_registry.url)
+    monkeypatch.setenv("REGISTRY_CACHE_TTL_SECONDS", "0")
+    reset_registry_client()
+    yield sqlite_registry
+    reset_registry_client()

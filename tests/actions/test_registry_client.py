@@ -1,0 +1,123 @@
+"""The registry client against a real registry process: healthy, stopped, hung, failing and garbled."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import replace
+
+import pytest
+
+from actions.config import RegistryClientSettings
+from actions.registry_client import (
+    RegistryBadResponse,
+    RegistryClient,
+    RegistryNotFound,
+    RegistryUnavailable,
+    call_registry,
+)
+from tests.support.faulty_proxy import FaultyProxy
+from tests.support.processes import RegistryProcess, free_port
+
+FAST = RegistryClientSettings(
+    connect_timeout=0.3, read_timeout=0.5, total_budget=1.0, retries=1, backoff=0.05, cache_ttl=0
+)
+
+
+def client_for(url: str, **overrides: object) -> RegistryClient:
+    return RegistryClient(replace(FAST, base_url=url, **overrides))  # type: ignore[arg-type]
+
+
+def test_reads_programmes_centres_and_upcoming_sessions(sqlite_registry: RegistryProcess) -> None:
+    client = client_for(sqlite_registry.url)
+    assert {p["id"] for p in client.programmes()} >= {
+        "digital-offshoring",
+        "ia-cmc",
+        "jobintech-data-science",
+        "jobintech-ia",
+    }
+    assert {c["city"] for c in client.centres(city="oujda")} == {"Oujda"}
+    sessions = client.upcoming_sessions(programme="jobintech-ia", city="Agadir")
+    assert sessions and {s["city"] for s in sessions} == {"Agadir"}
+    assert client.programme("ia-cmc")["id"] == "ia-cmc"
+
+
+def test_reads_every_page_of_a_long_list(sqlite_registry: RegistryProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("actions.registry_client.PAGE_SIZE", 5)
+    assert len(client_for(sqlite_registry.url).centres()) >= 16
+
+
+def test_unknown_record_is_not_found(sqlite_registry: RegistryProcess) -> None:
+    with pytest.raises(RegistryNotFound):
+        client_for(sqlite_registry.url).programme("does-not-exist")
+
+
+def test_stopped_registry_is_unavailable(own_registry: RegistryProcess) -> None:
+    client = client_for(own_registry.url)
+    own_registry.stop()
+    with pytest.raises(RegistryUnavailable):
+        client.programmes()
+
+
+def test_nothing_listening_is_unavailable() -> None:
+    with pytest.raises(RegistryUnavailable):
+        client_for(f"http://127.0.0.1:{free_port()}").programmes()
+
+
+def test_hung_registry_times_out_within_the_budget(own_registry: RegistryProcess) -> None:
+    client = client_for(own_registry.url)
+    own_registry.pause()
+    try:
+        with pytest.raises(RegistryUnavailable, match="Timeout"):
+            client.programmes()
+    finally:
+        own_registry.resume()
+    assert client.programmes()  # and it recovers once the registry answers again
+
+
+def test_registry_answering_500_is_a_bad_response(own_registry: RegistryProcess) -> None:
+    database = own_registry.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP TABLE centre_programmes")
+    with pytest.raises(RegistryBadResponse, match="HTTP 500"):
+        client_for(own_registry.url).programmes()
+
+
+def test_malformed_json_is_a_bad_response(sqlite_registry: RegistryProcess) -> None:
+    with FaultyProxy(sqlite_registry.url) as proxy:
+        proxy.truncate_body = True
+        with pytest.raises(RegistryBadResponse, match="malformed JSON"):
+            client_for(proxy.url).programmes()
+        assert proxy.requests_seen == 1  # a garbled body is not retried
+
+
+def test_circuit_opens_after_repeated_failures_and_fails_fast(own_registry: RegistryProcess) -> None:
+    with FaultyProxy(own_registry.url) as proxy:
+        client = client_for(proxy.url, breaker_threshold=2, breaker_cooldown=60)
+        proxy.truncate_body = True
+        for _ in range(2):
+            with pytest.raises(RegistryBadResponse):
+                client.programmes()
+        seen = proxy.requests_seen
+        proxy.truncate_body = False
+        with pytest.raises(RegistryUnavailable, match="circuit"):
+            client.programmes()
+        assert proxy.requests_seen == seen  # the open circuit did not even call the registry
+        assert client.breaker.is_open
+
+
+def test_short_cache_spares_the_registry_repeated_questions(sqlite_registry: RegistryProcess) -> None:
+    with FaultyProxy(sqlite_registry.url) as proxy:
+        client = client_for(proxy.url, cache_ttl=60)
+        first = client.programmes()
+        assert client.programmes() == first
+        assert proxy.requests_seen == 1
+
+
+async def test_calls_run_off_the_event_loop_so_conversations_overlap(sqlite_registry: RegistryProcess) -> None:
+    with FaultyProxy(sqlite_registry.url) as proxy:
+        proxy.delay_seconds = 0.3
+        client = client_for(proxy.url, read_timeout=2.0, total_budget=3.0)
+        results = await asyncio.gather(*(call_registry(client.programmes) for _ in range(8)))
+        assert all(results)
+        assert proxy.max_in_flight >= 4  # a blocking call on the loop would have sent them one by one

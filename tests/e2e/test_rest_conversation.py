@@ -1,0 +1,115 @@
+"""A first conversation through the REST channel, with the trained model, the action server and the registry."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import requests
+import yaml
+
+from tests.e2e.conftest import MODEL, Stack
+from tests.support.processes import ROOT
+
+pytestmark = pytest.mark.e2e
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def response_variation(name: str, register: str) -> Dict:
+    """The domain's wording of a response for a register (the variation without condition is French)."""
+    for variation in DOMAIN["responses"][name]:
+        conditions = variation.get("condition") or []
+        if any(c["name"] == "register" and c["value"] == register for c in conditions) or (
+            not conditions and register == "french"
+        ):
+            return variation
+    raise KeyError(name)
+
+
+def new_sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def texts(messages: List[dict]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def programmes(stack: Stack) -> List[dict]:
+    return requests.get(f"{stack.registry.url}/api/v1/programmes", timeout=5).json()["data"]
+
+
+def test_salam_is_greeted_in_darija(stack: Stack) -> None:
+    replies = stack.rasa.say(new_sender(), "salam")
+    assert texts(replies) == response_variation("utter_greet", "darija_latin")["text"]
+
+
+def test_the_programmes_come_live_from_the_registry(stack: Stack) -> None:
+    sender = new_sender()
+    stack.rasa.say(sender, "bonjour")
+    replies = stack.rasa.say(sender, "quelles formations proposez-vous ?")
+    reply = texts(replies)
+    assert reply.startswith("Voici les formations disponibles")
+    listed = programmes(stack)
+    for programme in listed:
+        assert f"• {programme['name_fr']}" in reply
+    buttons = [b["title"] for m in replies for b in m.get("buttons", [])]
+    assert buttons == [p["name_fr"] for p in listed]
+
+
+def test_a_staff_change_shows_in_the_next_answer_without_retraining(stack: Stack) -> None:
+    model_mtime = MODEL.stat().st_mtime
+    sender = new_sender()
+    before = texts(stack.rasa.say(sender, "quelles formations proposez-vous ?"))
+    assert "• Digital-Offshoring\n" in before
+    renamed = "Digital-Offshoring et relation client"
+    response = requests.patch(
+        f"{stack.registry.url}/api/v1/programmes/digital-offshoring",
+        json={"name_fr": renamed},
+        headers=stack.registry.staff_headers(),
+        timeout=5,
+    )
+    assert response.status_code == 200
+    after = texts(stack.rasa.say(sender, "quelles formations proposez-vous ?"))
+    assert f"• {renamed}" in after
+    assert MODEL.stat().st_mtime == model_mtime
+
+
+def test_arabic_script_gets_arabic_replies(stack: Stack) -> None:
+    sender = new_sender()
+    replies = stack.rasa.say(sender, "السلام عليكم")
+    assert texts(replies) == response_variation("utter_greet", "darija_arabic")["text"]
+    reply = texts(stack.rasa.say(sender, "شنو هوما التكوينات اللي كاينين؟"))
+    assert all(f"• {p['name_ar']}" in reply for p in programmes(stack))
+
+
+def test_a_hung_registry_gets_a_kind_answer_in_the_persons_register(stack: Stack) -> None:
+    sender = new_sender()
+    stack.rasa.say(sender, "salam")
+    stack.registry.pause()
+    try:
+        replies = stack.rasa.say(sender, "chno homa les formations li kaynin?")
+    finally:
+        stack.registry.resume()
+    expected = response_variation("utter_registry_unavailable", "darija_latin")
+    assert texts(replies) == expected["text"]
+    assert [b["payload"] for b in replies[0]["buttons"]] == ["/request_human"]
+    assert "Traceback" not in stack.actions.log_text()
+    assert sender not in stack.actions.log_text()
+
+
+def test_rasa_http_api_needs_the_token(stack: Stack) -> None:
+    assert requests.get(f"{stack.rasa.url}/status", timeout=5).status_code == 401
+    assert requests.get(f"{stack.rasa.url}/status", params={"token": "wrong"}, timeout=5).status_code == 401
+    assert requests.get(f"{stack.rasa.url}/status", params={"token": stack.rasa.token}, timeout=5).status_code == 200
+
+
+def test_conversations_are_kept_in_the_sql_tracker_store(stack: Stack) -> None:
+    sender = new_sender()
+    stack.rasa.say(sender, "salam")
+    with sqlite3.connect(Path(stack.tracker_db)) as connection:
+        rows = connection.execute("SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    kinds = [row[0] for row in rows]
+    assert "user" in kinds and "bot" in kinds

@@ -1,0 +1,37 @@
+"""Each message's register decides the language of the reply."""
+
+from __future__ import annotations
+
+import pytest
+
+from language.register import DARIJA_ARABIC, DARIJA_LATIN, FRENCH, detect_register
+
+
+@pytest.mark.parametrize(
+    ("text", "register"),
+    [
+        ("Quelles sont les conditions pour s'inscrire à JobInTech ?", FRENCH),
+        ("quelles formations proposez-vous ?", FRENCH),
+        ("je veux la fin de la formation", FRENCH),
+        ("Bonjour", FRENCH),
+        ("bac+2", FRENCH),
+        ("wach khassni lbac bach nqra f code 212?", DARIJA_LATIN),
+        ("3ndi 19 3am", DARIJA_LATIN),
+        ("salaaam", DARIJA_LATIN),
+        ("bghit nsjl f la formation dyal l'IA, imta katbda?", DARIJA_LATIN),
+        ("واش خاص الباك باش نتسجل؟", DARIJA_ARABIC),
+        ("بغيت formation ديال IA", DARIJA_ARABIC),
+        ("\u200fسلام\u200f", DARIJA_ARABIC),
+    ],
+)
+def test_detects_the_register(text: str, register: str) -> None:
+    assert detect_register(text) == register
+
+
+@pytest.mark.parametrize("text", ["", "   ", "👍", "🙏🙏", "212", "?!", "\x00\x07"])
+def test_no_letters_means_no_register_so_the_conversation_keeps_its_own(text: str) -> None:
+    assert detect_register(text) is None
+
+
+def test_long_input_is_handled() -> None:
+    assert detect_register("formation " * 5000) == FRENCH
