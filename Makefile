@@ -7,12 +7,12 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/tawjih.tar.gz
 SETUP_STAMP := $(VENV)/.installed
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard language/*.py)
+TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard language/*.py)
 
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test lint format validate clean lock
+.PHONY: help setup train run test lint format validate eval ablation clean lock
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,12 @@ format: setup ## Reformat the code with ruff
 
 test: setup train lint validate ## The whole suite: lint, data validation, unit, integration and end-to-end tests
 	$(PY) -m pytest
+
+eval: setup ## Train ours and the stock pipeline, score the held-out set: F1 per intent and register, city accuracy, latency
+	$(PY) -m bench.eval_nlu $(EVAL_ARGS)
+
+ablation: setup ## make eval, plus ours without the normaliser and with spaCy vectors
+	$(PY) -m bench.eval_nlu --ablation $(EVAL_ARGS)
 
 lock: ## Re-pin requirements.lock from requirements.in (needs the network to PyPI)
 	rm -rf /tmp/tawjih-lock && $$(scripts/find-python.sh) -m venv /tmp/tawjih-lock

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Dict, List
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from language.catalogue import CATALOGUE_ENTITIES, Gazetteer, find_ages, valid_age
+from language.normaliser import normalise_word
 from language.register import detect_register
 
 REGISTER_ENTITY = "register"
@@ -63,3 +70,210 @@ class RegisterDetector(GraphComponent, EntityExtractorMixin):
         **kwargs: Any,
     ) -> "RegisterDetector":
         return cls()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
+class DarijaNormaliser(GraphComponent):
+    """Rewrites each token of the message text to its canonical spelling (``language.normaliser``).
+
+    It runs right after the tokenizer and keeps every token's offsets in the original text,
+    so entity spans in the training data stay aligned and extracted values keep the
+    person's own spelling for the entity resolver to map.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "DarijaNormaliser":
+        return cls()
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "DarijaNormaliser":
+        return cls()
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {}
+
+    def _normalise_tokens(self, message: Message) -> None:
+        for token in message.get(TOKENS_NAMES[TEXT]) or []:
+            normalised = normalise_word(token.text) or token.text.lower()
+            token.text = normalised
+            token.lemma = normalised
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._normalise_tokens(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            self._normalise_tokens(example)
+        return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
+class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Finds catalogue names (cities, regions, programmes, education levels) in any spelling the
+    catalogue lists, validates what the classifier extracted, and maps every value to the
+    catalogue's canonical one. Values that name nothing known are dropped, never passed on.
+
+    Place it after DIETClassifier; it replaces EntitySynonymMapper for these entities.
+    """
+
+    GAZETTEER_FILE = "gazetteer.json"
+
+    def __init__(
+        self, config: Dict[str, Any], gazetteer: Gazetteer, model_storage: ModelStorage, resource: Resource
+    ) -> None:
+        self._config = config
+        self._gazetteer = gazetteer
+        self._model_storage = model_storage
+        self._resource = resource
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {"catalogue": None}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CatalogueEntityExtractor":
+        return cls(config, Gazetteer({}), model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        path = Path(self._config["catalogue"]) if self._config.get("catalogue") else None
+        self._gazetteer = Gazetteer.load(path)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.GAZETTEER_FILE).write_text(
+                json.dumps(self._gazetteer.to_json(), ensure_ascii=False), encoding="utf-8"
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "CatalogueEntityExtractor":
+        with model_storage.read_from(resource) as directory:
+            gazetteer = Gazetteer.from_json(json.loads((directory / cls.GAZETTEER_FILE).read_text(encoding="utf-8")))
+        return cls(config, gazetteer, model_storage, resource)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            message.set(ENTITIES, self._entities(message), add_to_output=True)
+        return messages
+
+    def _entities(self, message: Message) -> List[Dict[str, Any]]:
+        text = message.get(TEXT) or ""
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        words = [token.text for token in tokens]
+        found: List[Dict[str, Any]] = []
+        for first, last, name, canonical in self._gazetteer.find_mentions(words):
+            start, end = tokens[first].start, tokens[last - 1].end
+            found.append({"entity": name, "value": canonical, "start": start, "end": end, "confidence": 1.0})
+        for index, age in find_ages(words):
+            token = tokens[index]
+            found.append({"entity": "age", "value": age, "start": token.start, "end": token.end, "confidence": 1.0})
+        found = self.add_extractor_name(found)
+
+        def overlaps(entity: Dict[str, Any]) -> bool:
+            return any(entity.get("start", -1) < f["end"] and f["start"] < entity.get("end", -1) for f in found)
+
+        kept: List[Dict[str, Any]] = []
+        for entity in message.get(ENTITIES, []):
+            name = entity.get("entity", "")
+            if name not in (*CATALOGUE_ENTITIES, "age"):
+                kept.append(entity)
+                continue
+            if overlaps(entity):
+                continue
+            raw = text[entity["start"] : entity["end"]] if "start" in entity else str(entity.get("value", ""))
+            value: Any = valid_age(entity.get("value")) if name == "age" else self._gazetteer.resolve(str(name), raw)
+            if value is not None:
+                kept.append(self.add_processor_name({**entity, "value": value}))
+        return kept + found
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class SpacySentenceFeaturizer(GraphComponent):
+    """Dense sentence features from spaCy's French vectors (``fr_core_news_md``), computed on the
+    normalised tokens. Sentence-level only, so it combines with any tokenizer; it loads just the
+    vectors (no parser or tagger), from the installed package, never from the network."""
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        import spacy
+
+        self._nlp = spacy.load(
+            config["model"],
+            exclude=["tok2vec", "morphologizer", "parser", "senter", "attribute_ruler", "lemmatizer", "ner"],
+        )
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {"model": "fr_core_news_md"}
+
+    @classmethod
+    def required_packages(cls) -> List[str]:
+        return ["spacy"]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SpacySentenceFeaturizer":
+        return cls(config)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "SpacySentenceFeaturizer":
+        return cls(config)
+
+    def _featurize(self, message: Message) -> None:
+        if not message.get(TEXT):
+            return
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        doc = self._nlp(" ".join(token.text for token in tokens) or message.get(TEXT))
+        vector = np.asarray([doc.vector], dtype=np.float32)
+        message.add_features(Features(vector, FEATURE_TYPE_SENTENCE, TEXT, self.__class__.__name__))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._featurize(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            self._featurize(example)
+        return training_data

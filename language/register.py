@@ -37,7 +37,15 @@ DARIJA_MARKERS = frozenset(
     fabor blach flous nkhalles nkhales lbac lmarkaz lformation ldiplome lkhdma lmdina 3am 3amr 3mri
     sna snin daba mn men f fi had hadi hadak hadik hadchi walakin walo bezaf ila ghir smhli smh smhlia
     mafhamtch fhamt mafhemtch kan kant kanu ma3rftch 3rft swlt safi yallah yalah inchallah nchallah
+    ahlan ahlaan ahla marhba sbah msa nour lkhir lkhair bikhir ghda ghedda lyoum lbare7 barak lah llah
+    khti khoya khouya sa7bi sahbi chkoun chkon achkoun li lli lli kay kat kan kayjawb kanqdar n9der nqder
+    mzn wlah wallah wlh bghina tqder t9der bla bach bash besh fach fhad had dak dik hit 7it walakin
     """.split()
+)
+# Darija word shapes French does not have: "nchoufok", "nqra" (n + consonant), "kayjawb", "kt..."
+# (k + consonant), and words with kh / gh / 9 / 7 / 3 sounds.
+_DARIJA_SHAPES = re.compile(
+    r"^(n[bcdfgjklmqrstvwxz]|k[bcdfgjkmnpqstvwxz]|t[bcdfgjkqsxz][a-z]).{1,}$|kh|gh|^(mk|mch|mz|mq|ms)[a-z]"
 )
 
 
@@ -50,6 +58,6 @@ def detect_register(text: str) -> Optional[str]:
         return None
     for word in _WORD.findall(folded):
         word = _EMPHASIS.sub(r"\1", word.strip("'"))
-        if word in DARIJA_MARKERS or _ARABIZI_DIGIT_WORD.match(word):
+        if word in DARIJA_MARKERS or _ARABIZI_DIGIT_WORD.match(word) or _DARIJA_SHAPES.search(word):
             return DARIJA_LATIN
     return FRENCH

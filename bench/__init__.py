@@ -1,0 +1,1 @@
+"""Benchmarks and evaluations that print figures: `make eval` (NLU quality and latency)."""

@@ -1,0 +1,298 @@
+"""`make eval`: train NLU pipelines on data/nlu, score them on the held-out set, print figures.
+
+For each pipeline: Rasa's own scoring (`rasa test nlu`: per-intent F1 and macro average),
+then every held-out message sent to a running server's `/model/parse`, which gives the
+per-register F1, the city-value accuracy and the parse latency. Pipelines: ours
+(config.yml), the stock default pipeline Rasa ships (trained on the same data), and with
+--ablation, ours without the Darija normaliser and ours with spaCy sentence vectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import requests
+import yaml
+from sklearn.metrics import f1_score
+
+ROOT = Path(__file__).resolve().parents[1]
+HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+RESULTS = ROOT / "results" / "eval"
+BIN = Path(sys.executable).parent
+REGISTERS = ("french", "darija_latin", "darija_arabic", "mixed")
+_ANNOTATION = re.compile(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))")
+
+
+@dataclass
+class HeldOutExample:
+    text: str
+    intent: str
+    register: str
+    cities: List[str]
+
+
+@dataclass
+class Scores:
+    name: str
+    train_seconds: float
+    rasa_macro_f1: float
+    per_intent_f1: Dict[str, float]
+    per_register_f1: Dict[str, float]
+    macro_f1: float
+    city_accuracy: float
+    city_mentions: int
+    parse_p50_ms: float
+    parse_p95_ms: float
+    confusions: List[Tuple[str, str, str, str, float]] = field(default_factory=list)
+
+
+def load_heldout() -> List[HeldOutExample]:
+    document = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    examples = []
+    for block in document["nlu"]:
+        for item in block["examples"]:
+            annotated = item["text"]
+            cities = []
+            for match in _ANNOTATION.finditer(annotated):
+                spec = match.group(2)
+                if spec.startswith("{"):
+                    entity = json.loads(spec)
+                    if entity.get("entity") == "city":
+                        cities.append(entity.get("value", match.group(1)))
+                elif spec == "(city)":
+                    cities.append(match.group(1))
+            text = _ANNOTATION.sub(lambda m: m.group(1), annotated)
+            examples.append(HeldOutExample(text, block["intent"], item["metadata"]["register"], cities))
+    return examples
+
+
+def pipeline_configs(ablation: bool) -> Dict[str, Dict[str, Any]]:
+    ours = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    import rasa.engine.recipes as recipes
+
+    stock_file = Path(recipes.__file__).parent / "config_files" / "default_config.yml"
+    stock = yaml.safe_load(stock_file.read_text(encoding="utf-8"))
+    stock["language"] = ours["language"]
+    stock["policies"] = ours["policies"]
+    configs = {"ours": ours, "stock": stock}
+    if ablation:
+        without_normaliser = copy.deepcopy(ours)
+        without_normaliser["pipeline"] = [
+            c for c in ours["pipeline"] if c["name"] != "language.components.DarijaNormaliser"
+        ]
+        configs["ours_without_normaliser"] = without_normaliser
+        with_spacy = copy.deepcopy(ours)
+        position = next(i for i, c in enumerate(with_spacy["pipeline"]) if c["name"] == "DIETClassifier")
+        with_spacy["pipeline"].insert(position, {"name": "language.components.SpacySentenceFeaturizer"})
+        configs["ours_with_spacy"] = with_spacy
+    return configs
+
+
+def run(argv: List[str], **kwargs: Any) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    return subprocess.run(argv, cwd=ROOT, env=env, check=True, capture_output=True, text=True, **kwargs)
+
+
+def train(name: str, config: Dict[str, Any]) -> Tuple[Path, float]:
+    work = RESULTS / name
+    work.mkdir(parents=True, exist_ok=True)
+    config_path = work / "config.yml"
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    started = time.monotonic()
+    run(
+        [
+            str(BIN / "rasa"),
+            "train",
+            "nlu",
+            "-c",
+            str(config_path),
+            "--nlu",
+            "data/nlu",
+            "--out",
+            str(work),
+            "--fixed-model-name",
+            "nlu",
+        ]
+    )
+    return work / "nlu.tar.gz", time.monotonic() - started
+
+
+def rasa_test_nlu(name: str, model: Path) -> Dict[str, Any]:
+    out = RESULTS / name / "rasa_test_nlu"
+    run([str(BIN / "rasa"), "test", "nlu", "--nlu", str(HELDOUT), "--model", str(model), "--out", str(out)])
+    return json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
+
+
+def parse_all(model: Path, examples: List[HeldOutExample]) -> Tuple[List[Dict[str, Any]], List[float]]:
+    """Every example through a real server's /model/parse; returns the parses and latencies."""
+    port = _free_port()
+    token = secrets.token_urlsafe(16)
+    (RESULTS / "no-endpoints.yml").write_text("{}\n", encoding="utf-8")  # no action server, no tracker store
+    log = (RESULTS / f"server-{model.parent.name}.log").open("wb")
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    argv = [
+        str(BIN / "rasa"),
+        "run",
+        "--enable-api",
+        "--auth-token",
+        token,
+        "--model",
+        str(model),
+        "--port",
+        str(port),
+        "--interface",
+        "127.0.0.1",
+        "--endpoints",
+        str(RESULTS / "no-endpoints.yml"),
+    ]
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"rasa run exited; see {log.name}")
+            try:
+                if requests.get(f"{url}/status", params={"token": token}, timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        session = requests.Session()
+        for warmup in examples[:20]:
+            session.post(f"{url}/model/parse", params={"token": token}, json={"text": warmup.text}, timeout=10)
+        parses, latencies = [], []
+        for example in examples:
+            started = time.perf_counter()
+            response = session.post(
+                f"{url}/model/parse", params={"token": token}, json={"text": example.text}, timeout=10
+            )
+            latencies.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+            parses.append(response.json())
+        return parses, latencies
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def score(name: str, model: Path, train_seconds: float, examples: List[HeldOutExample]) -> Scores:
+    report = rasa_test_nlu(name, model)
+    parses, latencies = parse_all(model, examples)
+    gold = [e.intent for e in examples]
+    predicted = [(p.get("intent") or {}).get("name") or "none" for p in parses]
+    labels = sorted(set(gold))
+    per_intent = dict(zip(labels, f1_score(gold, predicted, labels=labels, average=None, zero_division=0), strict=True))
+    per_register = {}
+    for register in REGISTERS:
+        idx = [i for i, e in enumerate(examples) if e.register == register]
+        per_register[register] = f1_score(
+            [gold[i] for i in idx], [predicted[i] for i in idx], labels=labels, average="macro", zero_division=0
+        )
+    mentions = correct = 0
+    for example, parse in zip(examples, parses, strict=True):
+        found = [e.get("value") for e in parse.get("entities", []) if e.get("entity") == "city"]
+        for city in example.cities:
+            mentions += 1
+            correct += city in found
+    confusions = [
+        (e.register, e.intent, p, e.text, float((parse.get("intent") or {}).get("confidence") or 0))
+        for e, p, parse in zip(examples, predicted, parses, strict=True)
+        if e.intent != p
+    ]
+    confusions.sort(key=lambda c: -c[4])
+    ordered = sorted(latencies)
+    return Scores(
+        name=name,
+        train_seconds=train_seconds,
+        rasa_macro_f1=float(report["macro avg"]["f1-score"]),
+        per_intent_f1={k: float(v) for k, v in per_intent.items()},
+        per_register_f1={k: float(v) for k, v in per_register.items()},
+        macro_f1=float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
+        city_accuracy=correct / mentions if mentions else float("nan"),
+        city_mentions=mentions,
+        parse_p50_ms=statistics.median(ordered),
+        parse_p95_ms=ordered[int(0.95 * (len(ordered) - 1))],
+        confusions=confusions,
+    )
+
+
+def print_table(results: List[Scores], worst: int) -> None:
+    names = [r.name for r in results]
+    width = max(24, *(len(n) + 2 for n in names))
+
+    def row(label: str, values: List[str]) -> None:
+        print(f"{label:<24}" + "".join(f"{v:>{width}}" for v in values))
+
+    print()
+    row("", names)
+    row("train nlu (s)", [f"{r.train_seconds:.0f}" for r in results])
+    row("intent macro-F1", [f"{r.macro_f1:.3f}" for r in results])
+    row("  (rasa test nlu)", [f"{r.rasa_macro_f1:.3f}" for r in results])
+    for register in REGISTERS:
+        row(f"  F1 {register}", [f"{r.per_register_f1[register]:.3f}" for r in results])
+    row("city value accuracy", [f"{r.city_accuracy:.3f} ({r.city_mentions})" for r in results])
+    row("/model/parse p50 (ms)", [f"{r.parse_p50_ms:.1f}" for r in results])
+    row("/model/parse p95 (ms)", [f"{r.parse_p95_ms:.1f}" for r in results])
+    print()
+    row("per-intent F1", names)
+    for intent in sorted(results[0].per_intent_f1):
+        row(f"  {intent}", [f"{r.per_intent_f1[intent]:.3f}" for r in results])
+    if worst:
+        print(f"\nWorst confusions of '{results[0].name}' (most confident first):")
+        for register, intent, predicted, text, confidence in results[0].confusions[:worst]:
+            print(f"  [{register}] {intent} -> {predicted} ({confidence:.2f}): {text}")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--ablation", action="store_true", help="Also score ours without the normaliser and with spaCy."
+    )
+    parser.add_argument("--only", nargs="*", help="Score only these pipelines (names as printed).")
+    parser.add_argument("--worst", type=int, default=20, help="How many confusions to list.")
+    args = parser.parse_args(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    examples = load_heldout()
+    print(
+        f"Held-out set: {len(examples)} examples, {len({e.intent for e in examples})} intents, "
+        f"{sum(len(e.cities) for e in examples)} city mentions."
+    )
+    results = []
+    for name, config in pipeline_configs(args.ablation).items():
+        if args.only and name not in args.only:
+            continue
+        print(f"[{name}] training...", flush=True)
+        model, seconds = train(name, config)
+        print(f"[{name}] scoring...", flush=True)
+        results.append(score(name, model, seconds, examples))
+    print_table(results, args.worst)
+    (RESULTS / "summary.json").write_text(
+        json.dumps([r.__dict__ for r in results], indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Deterministic normalisation of French and Darija text, so that the many ways people spell
+one word reach the classifier as one form.
+
+It never touches digits-only words ("212", "2026", "19") and keeps the meaning of Arabizi
+digits inside words (3 = ع, 7 = ح, 2 = ء stay: they are letters there).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Dict
+
+# Bidirectional and zero-width marks, BOM, tatweel and Arabic diacritics carry no meaning here.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u0640\u064b-\u0652\u0670]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ARABIC_VARIANTS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ة": "ه",
+        "ى": "ي",
+        "ی": "ي",
+        "ک": "ك",
+        "گ": "ك",
+        "ڭ": "ك",
+        "ؤ": "و",
+        "ئ": "ي",
+        "٠": "0",
+        "١": "1",
+        "٢": "2",
+        "٣": "3",
+        "٤": "4",
+        "٥": "5",
+        "٦": "6",
+        "٧": "7",
+        "٨": "8",
+        "٩": "9",
+    }
+)
+_LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")  # three or more of one letter: emphasis
+_ARABIZI_WORD = re.compile(r"^(?=.*[a-z])(?=.*\d)[a-z0-9']+$")
+_DIGITS_ONLY = re.compile(r"^\d+$")
+
+# Arabizi spellings of one sound, to one form. Applied only inside words mixing letters
+# and digits (Arabizi), or to the Darija words listed below, never to French words.
+_ARABIZI_DIGIT_SOUNDS = (("5", "kh"), ("9", "q"), ("8", "h"))
+
+# Common Darija words to one spelling; extend as the logs show new habits.
+DARIJA_SPELLINGS: Dict[str, str] = {
+    **dict.fromkeys(["bghit", "bghyt", "bgit", "bghet", "bghyte", "bghite", "baghi", "bghi"], "bghit"),
+    **dict.fromkeys(["khassni", "khasni", "khesni", "khssni", "5assni", "5asni", "khsni"], "khassni"),
+    **dict.fromkeys(["khass", "khas", "5ass", "5as", "khes", "khs"], "khass"),
+    **dict.fromkeys(["kifach", "kifash", "kifch", "kifech", "kifax", "kifache", "kifesh"], "kifach"),
+    **dict.fromkeys(["fin", "fayn", "feen", "fein", "fain", "fen", "fyn"], "fin"),
+    **dict.fromkeys(["imta", "emta", "imata", "fo9ach", "foqach", "fou9ach", "fouqach", "waqtach", "wa9tach"], "imta"),
+    **dict.fromkeys(["chhal", "ch7al", "chh7al", "bch7al", "bchhal", "chehal", "ch7aal", "bchal", "chal"], "chhal"),
+    **dict.fromkeys(["wach", "wash", "wech", "wax", "wch", "ach"], "wach"),
+    **dict.fromkeys(["kayn", "kayen", "kain", "kaine", "kayna", "kayne", "kaynin", "kaynine"], "kayn"),
+    **dict.fromkeys(["dyal", "dial", "diyal", "dyel"], "dyal"),
+    **dict.fromkeys(["nqra", "n9ra", "nqraw", "n9raw", "nakra", "nqraa"], "nqra"),
+    **dict.fromkeys(["nsjl", "nsajjal", "nsajel", "nsajal", "nsejel", "nsjel", "ntsjl", "ntsajel"], "nsajel"),
+    **dict.fromkeys(["tsjil", "tasjil", "tasjeel", "tsjel", "tasjile", "ttsjil"], "tasjil"),
+    **dict.fromkeys(["khdma", "khedma", "khadma", "5dma", "5edma", "khdema"], "khdma"),
+    **dict.fromkeys(["takwin", "tkwin", "taqwin", "tkwine", "takwine"], "takwin"),
+    **dict.fromkeys(["markaz", "mrkaz", "merkaz", "lmarkaz", "lmerkaz", "santr", "sontr"], "markaz"),
+    **dict.fromkeys(["fabor", "fabour", "faboor", "blach", "blash", "bla flous", "majjani", "majani"], "fabor"),
+    **dict.fromkeys(["flous", "flouss", "flos", "floss", "lflous"], "flous"),
+    **dict.fromkeys(["3ndi", "3andi", "3endi", "andi", "3ndy"], "3ndi"),
+    **dict.fromkeys(["3am", "3ame", "aam", "3amm"], "3am"),
+    **dict.fromkeys(["choukran", "chokran", "chkran", "chokrane", "shukran", "choukrane", "shokran"], "choukran"),
+    **dict.fromkeys(["bslama", "besslama", "bsslama", "beslama", "bsalama"], "bslama"),
+    **dict.fromkeys(["wakha", "wakhkha", "wa5a", "wakhaa", "wkha"], "wakha"),
+    **dict.fromkeys(["iyeh", "iyah", "ih", "ah", "eyh", "iwa"], "iyeh"),
+    **dict.fromkeys(["nhder", "nhdr", "nhdar", "nhadar", "nehder"], "nhder"),
+    **dict.fromkeys(["salam", "slm", "slam", "salamo", "salamou", "ssalam"], "salam"),
+    **dict.fromkeys(["chno", "chnou", "chnu", "achno", "ach", "chnowa", "chnouwa"], "chno"),
+    **dict.fromkeys(["lbac", "lbak", "bak", "lbaccalaureat"], "lbac"),
+}
+
+
+def strip_invisible(text: str) -> str:
+    """Remove direction marks, zero-width characters, control characters and Arabic diacritics."""
+    return _CONTROL.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)))
+
+
+def _strip_latin_accents(word: str) -> str:
+    """é -> e, ç -> c; Arabic letters are left alone (their marks are already gone)."""
+    decomposed = unicodedata.normalize("NFD", word)
+    kept = (c for c in decomposed if not (unicodedata.combining(c) and "\u0300" <= c <= "\u036f"))
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def normalise_word(word: str) -> str:
+    """One token to its canonical form. Digits-only words are returned untouched."""
+    word = strip_invisible(word).strip().lower().translate(_ARABIC_VARIANTS)
+    if not word or _DIGITS_ONLY.match(word):
+        return word
+    word = _strip_latin_accents(word)
+    word = _LETTER_RUN.sub(r"\1", word)
+    if _ARABIZI_WORD.match(word):
+        for digit, letters in _ARABIZI_DIGIT_SOUNDS:
+            word = word.replace(digit, letters)
+        word = word.replace("sh", "ch")
+    return DARIJA_SPELLINGS.get(word, word)
+
+
+def normalise(text: str) -> str:
+    """A whole message, word by word, with single spaces."""
+    return " ".join(w for w in (normalise_word(part) for part in strip_invisible(text).split()) if w)

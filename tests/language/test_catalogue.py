@@ -1,0 +1,83 @@
+"""Catalogue names, in any spelling the catalogue lists, map to the values the registry uses."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from language.catalogue import DEFAULT_CATALOGUE, Gazetteer, find_ages, valid_age
+from language.normaliser import normalise
+
+CATALOGUE = yaml.safe_load(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.from_catalogue(CATALOGUE)
+
+
+def mentions(gazetteer: Gazetteer, text: str) -> list:
+    return [(entity, value) for _, _, entity, value in gazetteer.find_mentions(normalise(text).split())]
+
+
+@pytest.mark.parametrize("city", CATALOGUE["cities"], ids=lambda c: c["id"])
+def test_every_listed_spelling_of_every_city_maps_to_its_canonical_name(gazetteer: Gazetteer, city: dict) -> None:
+    for spelling in [city["name"], city["name_ar"], *city["aliases"]]:
+        if normalise(spelling) in gazetteer.ambiguous:
+            continue
+        assert gazetteer.resolve("city", spelling) == city["name"], spelling
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("wach kayn centre f dar lbida", [("city", "Casablanca")]),
+        ("bghit nqra data science f frbat", [("programme", "jobintech-data-science"), ("city", "Rabat")]),
+        ("عندي الباك و ساكن فكازا", [("education_level", "bac"), ("city", "Casablanca")]),
+        ("je suis à FES avec un bac+2", [("city", "Fès"), ("education_level", "bac+2")]),
+        ("kayn chi markaz f souss massa", [("region", "souss-massa")]),
+        ("bghit offshoring f l3ayoun", [("programme", "digital-offshoring"), ("city", "Laâyoune")]),
+    ],
+)
+def test_finds_mentions_in_a_message(gazetteer: Gazetteer, text: str, expected: list) -> None:
+    assert mentions(gazetteer, text) == expected
+
+
+def test_everyday_words_are_places_only_after_a_place_word(gazetteer: Gazetteer) -> None:
+    assert mentions(gazetteer, "wakha safi choukran") == []
+    assert mentions(gazetteer, "kayna chi dawra jdida?") == []
+    assert mentions(gazetteer, "ana f safi") == [("city", "Safi")]
+
+
+def test_close_misspellings_resolve_but_unknown_places_do_not(gazetteer: Gazetteer) -> None:
+    assert gazetteer.resolve("city", "casaa") == "Casablanca"
+    assert gazetteer.resolve("city", "Marakech") == "Marrakech"
+    assert gazetteer.resolve("city", "paris") is None
+    assert gazetteer.resolve("programme", "cuisine") is None
+
+
+def test_gazetteer_survives_its_json_round_trip(gazetteer: Gazetteer) -> None:
+    again = Gazetteer.from_json(gazetteer.to_json())
+    assert again.tables == gazetteer.tables and again.ambiguous == gazetteer.ambiguous
+
+
+@pytest.mark.parametrize(
+    ("text", "ages"),
+    [
+        ("3ndi 19 3am", [19]),
+        ("j'ai 17 ans", [17]),
+        ("عمري 22 عام", [22]),
+        ("code 212", []),
+        ("bac+2", []),
+        ("3ndi 150 3am", []),
+    ],
+)
+def test_ages_are_numbers_said_as_ages(text: str, ages: list) -> None:
+    assert [age for _, age in find_ages(normalise(text).split())] == ages
+
+
+def test_valid_age_rejects_nonsense() -> None:
+    assert valid_age("19") == 19
+    assert valid_age("abc") is None
+    assert valid_age(5) is None
+    assert valid_age(200) is None

@@ -1,0 +1,64 @@
+"""One spelling per word, whatever way people type it; numbers stay as they are."""
+
+from __future__ import annotations
+
+import pytest
+
+from language.normaliser import normalise, normalise_word
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("SALAM", "salam"),
+        ("Salaaaam", "salam"),
+        ("merciiii", "merci"),
+        ("شكراااا", "شكرا"),
+        ("أنا", "انا"),
+        ("إجازة", "اجازه"),
+        ("آش", "اش"),
+        ("مستشفى", "مستشفي"),
+        ("أگادير", "اكادير"),
+        ("فـــاس", "فاس"),
+        ("مَرْحَبًا", "مرحبا"),
+        ("Fès", "fes"),
+        ("Ça", "ca"),
+        ("5dma", "khdma"),
+        ("khedma", "khdma"),
+        ("n9ra", "nqra"),
+        ("tasjeel", "tasjil"),
+        ("bghyt", "bghit"),
+        ("ch7al", "chhal"),
+        ("kifash", "kifach"),
+        ("\u200fسلام\u200f", "سلام"),
+        ("\u202bواش\u202c", "واش"),
+    ],
+)
+def test_spelling_variants_meet(typed: str, canonical: str) -> None:
+    assert normalise_word(typed) == canonical
+
+
+@pytest.mark.parametrize("number", ["212", "2026", "19", "0612"])
+def test_numbers_are_kept(number: str) -> None:
+    assert normalise_word(number) == number
+
+
+def test_arabic_indic_digits_become_digits() -> None:
+    assert normalise_word("٢١٢") == "212"
+
+
+def test_arabizi_digits_inside_words_keep_their_letters() -> None:
+    assert normalise("3ndi 19 3am w bghit nqra f code 212") == "3ndi 19 3am w bghit nqra f code 212"
+    assert normalise_word("l7oceima") == "l7oceima"  # 7 is ح, not h
+
+
+def test_control_characters_and_whitespace_are_cleaned() -> None:
+    assert normalise("  salam\x00\x07  labas\t\n") == "salam labas"
+    assert normalise("") == ""
+    assert normalise("👍") == "👍"
+
+
+def test_is_deterministic_and_idempotent() -> None:
+    text = "Wach 5assni LBAC bach nsajjal f JobInTech? شكراااا"
+    once = normalise(text)
+    assert once == normalise(text) == normalise(once)
