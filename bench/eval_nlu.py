@@ -78,8 +78,8 @@ def load_heldout() -> List[HeldOutExample]:
     return examples
 
 
-def pipeline_configs(ablation: bool) -> Dict[str, Dict[str, Any]]:
-    ours = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+def pipeline_configs(ablation: bool, ours_config: Path) -> Dict[str, Dict[str, Any]]:
+    ours = yaml.safe_load(ours_config.read_text(encoding="utf-8"))
     import rasa.engine.recipes as recipes
 
     stock_file = Path(recipes.__file__).parent / "config_files" / "default_config.yml"
@@ -272,6 +272,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     parser.add_argument("--only", nargs="*", help="Score only these pipelines (names as printed).")
     parser.add_argument("--worst", type=int, default=20, help="How many confusions to list.")
+    parser.add_argument("--ours-config", type=Path, default=ROOT / "config.yml", help="Score this config as 'ours'.")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     examples = load_heldout()
@@ -280,7 +281,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"{sum(len(e.cities) for e in examples)} city mentions."
     )
     results = []
-    for name, config in pipeline_configs(args.ablation).items():
+    for name, config in pipeline_configs(args.ablation, args.ours_config).items():
         if args.only and name not in args.only:
             continue
         print(f"[{name}] training...", flush=True)
