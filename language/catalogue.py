@@ -20,6 +20,7 @@ CATALOGUE_ENTITIES = ("city", "region", "programme", "education_level")
 # Letters that Darija glues to the next word: "فكازا" (in Casa), "بالرباط", "frbat", "lcasa".
 _ARABIC_PREFIXES = ("وال", "فال", "بال", "لل", "ال", "و", "ف", "ب", "ل")
 _LATIN_PREFIXES = ("f", "l", "b")
+_LOCATIVE_PREFIXES = frozenset(("فال", "بال", "ف", "ب", "f", "b"))  # "in"/"at": they make a place of what follows
 # Words after which an everyday word that is also a place name is taken for the place.
 PLACE_WORDS = frozenset("f fi à a au de dans vers mn men min l b near ville mdina في ف من ل ب مدينه".split())
 _AGE_AFTER = re.compile(r"^(ans?|3am|sna|snin|snine|عام|سنه|سنين|عامات|years?|yo)$")
@@ -60,8 +61,10 @@ class Gazetteer:
         for entity, records, names, value_field in sources:
             for record in records:
                 for spelling in _spellings(record, *names):
-                    if key := _key(spelling):
-                        tables[entity].setdefault(key, str(record[value_field]))
+                    # "digital-offshoring" reaches us as one token, "digital offshoring" as two
+                    for key in {_key(spelling), normalise(spelling)}:
+                        if key:
+                            tables[entity].setdefault(key, str(record[value_field]))
         ambiguous = {_key(s) for s in catalogue.get("ambiguous_spellings") or []}
         return cls(tables, ambiguous)
 
@@ -88,7 +91,7 @@ class Gazetteer:
             rest = phrase[len(prefix) :]
             if phrase.startswith(prefix) and len(rest) >= 3:
                 for candidate in (rest, "ال" + rest):
-                    if candidate in table and candidate not in self.ambiguous:
+                    if candidate in table and (candidate not in self.ambiguous or prefix in _LOCATIVE_PREFIXES):
                         return candidate
         return None
 

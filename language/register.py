@@ -39,13 +39,13 @@ DARIJA_MARKERS = frozenset(
     mafhamtch fhamt mafhemtch kan kant kanu ma3rftch 3rft swlt safi yallah yalah inchallah nchallah
     ahlan ahlaan ahla marhba sbah msa nour lkhir lkhair bikhir ghda ghedda lyoum lbare7 barak lah llah
     khti khoya khouya sa7bi sahbi chkoun chkon achkoun li lli lli kay kat kan kayjawb kanqdar n9der nqder
-    mzn wlah wallah wlh bghina tqder t9der bla bach bash besh fach fhad had dak dik hit 7it walakin
+    salamat abadan nharek nharkom mbrouk mabrouk mzn wlah wallah wlh bghina tqder t9der bla bach bash besh fach fhad had dak dik hit 7it walakin
     """.split()
 )
 # Darija word shapes French does not have: "nchoufok", "nqra" (n + consonant), "kayjawb", "kt..."
 # (k + consonant), and words with kh / gh / 9 / 7 / 3 sounds.
 _DARIJA_SHAPES = re.compile(
-    r"^(n[bcdfgjklmqrstvwxz]|k[bcdfgjkmnpqstvwxz]|t[bcdfgjkqsxz][a-z]).{1,}$|kh|gh|^(mk|mch|mz|mq|ms)[a-z]"
+    r"^(n[bcdfgjklmqrstvwxz]|k[bcdfgjkmnpqstvwxz]|t[bdfgjkqsxz][a-z]).{1,}$|kh|gh|^(mk|mch|mz|mq|ms)[a-z]"
 )
 
 

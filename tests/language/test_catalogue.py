@@ -81,3 +81,20 @@ def test_valid_age_rejects_nonsense() -> None:
     assert valid_age("abc") is None
     assert valid_age(5) is None
     assert valid_age(200) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["الدورة الجديدة امتى", "imta dakhla dyal had l3am", "l3youn dyali 3yaw", "je suis sous le choc", "الحيوط البيضاء"],
+)
+def test_everyday_words_that_spell_places_are_not_taken_for_places(gazetteer: Gazetteer, text: str) -> None:
+    assert [m for m in mentions(gazetteer, text) if m[0] in ("city", "region")] == []
+
+
+def test_hyphenated_programme_names_are_found(gazetteer: Gazetteer) -> None:
+    assert mentions(gazetteer, "infos sur digital-offshoring") == [("programme", "digital-offshoring")]
+
+
+def test_a_glued_in_makes_a_place_of_an_everyday_word(gazetteer: Gazetteer) -> None:
+    assert mentions(gazetteer, "ساكن فالعيون") == [("city", "Laâyoune")]
+    assert mentions(gazetteer, "ana fdakhla") == [("city", "Dakhla")]
