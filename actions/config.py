@@ -24,7 +24,7 @@ class RegistryClientSettings:
     total_budget: float = 2.0
     retries: int = 2
     backoff: float = 0.1
-    cache_ttl: float = 2.0
+    cache_ttl: float = 0.0
     breaker_threshold: int = 3
     breaker_cooldown: float = 15.0
 

@@ -1,6 +1,10 @@
 """The one way actions read the registry: bounded in time, retried, cached briefly, and
 failing with typed errors that the caller turns into a kind message.
 
+Every answer is revalidated with the registry by ETag (a 304 costs no body), so a staff
+change shows in the very next answer; ``REGISTRY_CACHE_TTL_SECONDS`` > 0 lets answers be
+reused without asking for that long, for heavy load.
+
 The client is synchronous (``requests``); actions call it through ``call_registry`` so it
 runs in a worker thread and never blocks the action server's event loop.
 """
@@ -14,6 +18,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 import requests
@@ -77,36 +82,45 @@ class CircuitBreaker:
             return self._failures >= self._threshold and self._clock() < self._open_until
 
 
-class TTLCache:
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
+@dataclass
+class CachedAnswer:
+    etag: Optional[str]
+    body: Any
+    stored_at: float
+
+
+class ResponseCache:
+    """Registry answers with their ETags. Within ``fresh_seconds`` an answer is reused without
+    asking; after that the client revalidates it (If-None-Match), and a 304 reuses it."""
+
+    def __init__(
+        self, fresh_seconds: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 1000
+    ) -> None:
+        self._fresh_seconds = fresh_seconds
         self._clock = clock
-        self._entries: Dict[Any, Tuple[float, Any]] = {}
+        self._max_entries = max_entries
+        self._entries: Dict[Any, CachedAnswer] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> Optional[Any]:
-        if self._ttl <= 0:
-            return None
+    def get(self, key: Any) -> Optional[CachedAnswer]:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] < self._clock():
-                return None
-            return entry[1]
+            return self._entries.get(key)
 
-    def put(self, key: Any, value: Any) -> None:
-        if self._ttl <= 0:
-            return
+    def is_fresh(self, answer: CachedAnswer) -> bool:
+        return self._fresh_seconds > 0 and self._clock() - answer.stored_at < self._fresh_seconds
+
+    def put(self, key: Any, etag: Optional[str], body: Any) -> None:
         with self._lock:
-            if len(self._entries) > 1000:
-                self._entries.clear()
-            self._entries[key] = (self._clock() + self._ttl, value)
+            if len(self._entries) >= self._max_entries and key not in self._entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = CachedAnswer(etag, body, self._clock())
 
 
 class RegistryClient:
     def __init__(self, settings: RegistryClientSettings) -> None:
         self.settings = settings
         self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown)
-        self._cache = TTLCache(settings.cache_ttl)
+        self._cache = ResponseCache(settings.cache_ttl)
         self._local = threading.local()
 
     # -- the read API ---------------------------------------------------------------
@@ -187,8 +201,9 @@ class RegistryClient:
     def _get_json(self, path: str, params: Dict[str, Any]) -> Any:
         key = (path, tuple(sorted(params.items())))
         cached = self._cache.get(key)
-        if cached is not None:
-            return cached
+        if cached is not None and self._cache.is_fresh(cached):
+            return cached.body
+        headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
         if not self.breaker.allow():
             raise RegistryUnavailable("registry circuit is open")
 
@@ -201,12 +216,16 @@ class RegistryClient:
                 break
             timeout = (min(self.settings.connect_timeout, remaining), min(self.settings.read_timeout, remaining))
             try:
-                response = self._session().get(url, params=params, timeout=timeout)
+                response = self._session().get(url, params=params, headers=headers, timeout=timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failure = RegistryUnavailable(f"{path}: {type(exc).__name__}")
             except requests.RequestException as exc:
                 failure = RegistryUnavailable(f"{path}: {type(exc).__name__}")
             else:
+                if response.status_code == 304 and cached is not None:
+                    self.breaker.record_success()
+                    self._cache.put(key, cached.etag, cached.body)
+                    return cached.body
                 if response.status_code == 404:
                     self.breaker.record_success()
                     raise RegistryNotFound(path)
@@ -217,7 +236,7 @@ class RegistryClient:
                         failure = RegistryBadResponse(f"{path}: malformed JSON")
                         break  # a broken body will not mend itself on retry
                     self.breaker.record_success()
-                    self._cache.put(key, body)
+                    self._cache.put(key, response.headers.get("ETag"), body)
                     return body
                 failure = RegistryBadResponse(f"{path}: HTTP {response.status_code}")
                 if response.status_code < 500:

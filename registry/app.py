@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import hashlib
+from typing import Awaitable, Callable, Optional
 
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from registry.api import read, write
@@ -32,6 +33,20 @@ def create_app(settings: Optional[RegistrySettings] = None) -> FastAPI:
     app.state.session_factory = session_factory(engine)
     app.include_router(read.router)
     app.include_router(write.router)
+
+    @app.middleware("http")
+    async def etag_revalidation(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Reads carry an ETag of their body; a client that already has it gets 304 and no body."""
+        response = await call_next(request)
+        if request.method != "GET" or response.status_code != 200 or not request.url.path.startswith("/api/"):
+            return response
+        body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        headers["ETag"] = etag
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(content=body, status_code=200, headers=headers)
 
     @app.get("/health", response_model=Health, tags=["health"])
     def health() -> object:

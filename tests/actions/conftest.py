@@ -27,9 +27,8 @@ def make_tracker() -> Callable[..., Tracker]:
 
 @pytest.fixture
 def registry_env(sqlite_registry: RegistryProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[RegistryProcess]:
-    """Point the actions' client at the real test registry, with no cache between tests."""
+    """Point the actions' client at the real test registry."""
     monkeypatch.setenv("REGISTRY_URL", sqlite_registry.url)
-    monkeypatch.setenv("REGISTRY_CACHE_TTL_SECONDS", "0")
     reset_registry_client()
     yield sqlite_registry
     reset_registry_client()

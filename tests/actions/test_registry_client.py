@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import replace
 
 import pytest
+import requests
 
 from actions.config import RegistryClientSettings
 from actions.registry_client import (
@@ -106,12 +107,31 @@ def test_circuit_opens_after_repeated_failures_and_fails_fast(own_registry: Regi
         assert client.breaker.is_open
 
 
-def test_short_cache_spares_the_registry_repeated_questions(sqlite_registry: RegistryProcess) -> None:
+def test_a_fresh_window_spares_the_registry_repeated_questions(sqlite_registry: RegistryProcess) -> None:
     with FaultyProxy(sqlite_registry.url) as proxy:
         client = client_for(proxy.url, cache_ttl=60)
         first = client.programmes()
         assert client.programmes() == first
         assert proxy.requests_seen == 1
+
+
+def test_unchanged_answers_are_revalidated_without_a_body_and_changes_show_at_once(
+    own_registry: RegistryProcess,
+) -> None:
+    with FaultyProxy(own_registry.url) as proxy:
+        client = client_for(proxy.url)  # the default: no fresh window, always revalidate
+        first = client.programme("ia-cmc")
+        assert client.programme("ia-cmc") == first
+        assert proxy.statuses == [200, 304]
+        renamed = requests.patch(
+            f"{own_registry.url}/api/v1/programmes/ia-cmc",
+            json={"name_fr": "IA (renamed)"},
+            headers=own_registry.staff_headers(),
+            timeout=5,
+        )
+        assert renamed.status_code == 200
+        assert client.programme("ia-cmc")["name_fr"] == "IA (renamed)"
+        assert proxy.statuses == [200, 304, 200]
 
 
 async def test_calls_run_off_the_event_loop_so_conversations_overlap(sqlite_registry: RegistryProcess) -> None:

@@ -125,3 +125,12 @@ def test_lists_page(registry: RegistryProcess) -> None:
     assert len(first["data"]) == len(second["data"]) == 5
     assert not {c["id"] for c in first["data"]} & {c["id"] for c in second["data"]}
     assert requests.get(f"{registry.url}/api/v1/centres", params={"limit": 0}, timeout=5).status_code == 422
+
+
+def test_reads_carry_an_etag_and_an_unchanged_one_gets_304(registry: RegistryProcess) -> None:
+    url = f"{registry.url}/api/v1/programmes"
+    first = requests.get(url, timeout=5)
+    etag = first.headers["ETag"]
+    again = requests.get(url, headers={"If-None-Match": etag}, timeout=5)
+    assert again.status_code == 304 and again.content == b""
+    assert requests.get(url, headers={"If-None-Match": '"stale"'}, timeout=5).json() == first.json()

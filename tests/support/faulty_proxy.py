@@ -17,6 +17,7 @@ class FaultyProxy:
         self.delay_seconds = 0.0
         self.truncate_body = False
         self.requests_seen = 0
+        self.statuses: list = []
         self.max_in_flight = 0
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -34,10 +35,14 @@ class FaultyProxy:
                 try:
                     if proxy.delay_seconds:
                         time.sleep(proxy.delay_seconds)  # the fault being simulated: a slow network
-                    upstream = requests.get(proxy.upstream + self.path, timeout=10)
+                    forwarded = {k: v for k, v in self.headers.items() if k.lower() == "if-none-match"}
+                    upstream = requests.get(proxy.upstream + self.path, headers=forwarded, timeout=10)
+                    proxy.statuses.append(upstream.status_code)
                     body = upstream.content[: len(upstream.content) // 2] if proxy.truncate_body else upstream.content
                     self.send_response(upstream.status_code)
                     self.send_header("Content-Type", upstream.headers.get("Content-Type", "application/json"))
+                    if "ETag" in upstream.headers:
+                        self.send_header("ETag", upstream.headers["ETag"])
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)

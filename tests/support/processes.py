@@ -114,12 +114,7 @@ class ActionServerProcess(ManagedProcess):
     def __init__(self, registry_url: str, log_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            "SANIC_HOST": "127.0.0.1",
-            "REGISTRY_URL": registry_url,
-            # Tests read back a staff change at once; in production the default (2 s) spares the registry.
-            "REGISTRY_CACHE_TTL_SECONDS": "0",
-        }
+        env = {"SANIC_HOST": "127.0.0.1", "REGISTRY_URL": registry_url}
         argv = [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)]
         super().__init__(f"actions-{self.port}", argv, env, log_dir)
         self.wait_until(http_ok(f"{self.url}/health"), timeout=90)
