@@ -4,7 +4,8 @@ For each pipeline: Rasa's own scoring (`rasa test nlu`: per-intent F1 and macro 
 then every held-out message sent to a running server's `/model/parse`, which gives the
 per-register F1, the city-value accuracy and the parse latency. Pipelines: ours
 (config.yml), the stock default pipeline Rasa ships (trained on the same data), and with
---ablation, ours without the Darija normaliser and ours with spaCy sentence vectors.
+--ablation, ours without the Darija normaliser, ours with spaCy sentence vectors and ours
+with a one-layer transformer in DIET.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ def pipeline_configs(ablation: bool, ours_config: Path) -> Dict[str, Dict[str, A
         position = next(i for i, c in enumerate(with_spacy["pipeline"]) if c["name"] == "DIETClassifier")
         with_spacy["pipeline"].insert(position, {"name": "language.components.SpacySentenceFeaturizer"})
         configs["ours_with_spacy"] = with_spacy
+        with_transformer = copy.deepcopy(ours)
+        diet = next(c for c in with_transformer["pipeline"] if c["name"] == "DIETClassifier")
+        diet.update(number_of_transformer_layers=1, transformer_size=128)
+        configs["ours_with_transformer"] = with_transformer
     return configs
 
 
@@ -141,13 +146,10 @@ def parse_all(model: Path, examples: List[HeldOutExample]) -> Tuple[List[Dict[st
     token = secrets.token_urlsafe(16)
     (RESULTS / "no-endpoints.yml").write_text("{}\n", encoding="utf-8")  # no action server, no tracker store
     log = (RESULTS / f"server-{model.parent.name}.log").open("wb")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "RASA_AUTH_TOKEN": token}
     argv = [
-        str(BIN / "rasa"),
-        "run",
-        "--enable-api",
-        "--auth-token",
-        token,
+        str(BIN / "python"),
+        str(ROOT / "scripts" / "serve_rasa.py"),
         "--model",
         str(model),
         "--port",
@@ -268,7 +270,9 @@ def print_table(results: List[Scores], worst: int) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--ablation", action="store_true", help="Also score ours without the normaliser and with spaCy."
+        "--ablation",
+        action="store_true",
+        help="Also score ours without the normaliser, with spaCy and with a transformer.",
     )
     parser.add_argument("--only", nargs="*", help="Score only these pipelines (names as printed).")
     parser.add_argument("--worst", type=int, default=20, help="How many confusions to list.")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Dict, List
@@ -104,6 +107,25 @@ def test_rasa_http_api_needs_the_token(stack: Stack) -> None:
     assert requests.get(f"{stack.rasa.url}/status", timeout=5).status_code == 401
     assert requests.get(f"{stack.rasa.url}/status", params={"token": "wrong"}, timeout=5).status_code == 401
     assert requests.get(f"{stack.rasa.url}/status", params={"token": stack.rasa.token}, timeout=5).status_code == 200
+
+
+def test_the_token_is_not_on_rasas_command_line_where_ps_shows_it(stack: Stack) -> None:
+    command_line = Path(f"/proc/{stack.rasa.process.pid}/cmdline").read_bytes().decode()
+    assert "serve_rasa.py" in command_line
+    assert stack.rasa.token not in command_line
+
+
+def test_rasa_refuses_to_start_without_a_token() -> None:
+    environment = {key: value for key, value in os.environ.items() if key != "RASA_AUTH_TOKEN"}
+    finished = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "serve_rasa.py"), "--port", "1"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    assert "RASA_AUTH_TOKEN" in finished.stderr
 
 
 def test_conversations_are_kept_in_the_sql_tracker_store(stack: Stack) -> None:

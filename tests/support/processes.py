@@ -125,15 +125,16 @@ class RasaProcess(ManagedProcess):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_urlsafe(24)
-        env = {"ACTION_SERVER_URL": f"{action_server_url}/webhook", "TRACKER_STORE_URL": tracker_store_url}
+        env = {
+            "ACTION_SERVER_URL": f"{action_server_url}/webhook",
+            "TRACKER_STORE_URL": tracker_store_url,
+            "RASA_AUTH_TOKEN": self.token,
+        }
         argv = [
-            str(VENV_BIN / "rasa"),
-            "run",
+            str(VENV_BIN / "python"),
+            str(ROOT / "scripts" / "serve_rasa.py"),
             "--model",
             str(model),
-            "--enable-api",
-            "--auth-token",
-            self.token,
             "--interface",
             "127.0.0.1",
             "--port",
