@@ -55,7 +55,7 @@ test: setup train lint validate ## The whole suite: lint, data validation, unit,
 eval: setup ## Train ours and the stock pipeline, score the held-out set: F1 per intent and register, city accuracy, latency
 	$(PY) -m bench.eval_nlu $(EVAL_ARGS)
 
-ablation: setup ## make eval, plus ours without the normaliser and with spaCy vectors
+ablation: setup ## make eval, plus ours without the normaliser, with spaCy vectors, with a transformer
 	$(PY) -m bench.eval_nlu --ablation $(EVAL_ARGS)
 
 lock: ## Re-pin requirements.lock from requirements.in (needs the network to PyPI)

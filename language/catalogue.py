@@ -21,8 +21,12 @@ CATALOGUE_ENTITIES = ("city", "region", "programme", "education_level")
 _ARABIC_PREFIXES = ("وال", "فال", "بال", "لل", "ال", "و", "ف", "ب", "ل")
 _LATIN_PREFIXES = ("f", "l", "b")
 _LOCATIVE_PREFIXES = frozenset(("فال", "بال", "ف", "ب", "f", "b"))  # "in"/"at": they make a place of what follows
-# Words after which an everyday word that is also a place name is taken for the place.
-PLACE_WORDS = frozenset("f fi à a au de dans vers mn men min l b near ville mdina في ف من ل ب مدينه".split())
+# Words after which an everyday word that is also a place name is taken for the place,
+# including "son / daughter of" ("weld fas", "bent jdida"), the usual way to say where one is from.
+PLACE_WORDS = frozenset(
+    "f fi à a au de dans vers mn men min l b near ville mdina weld ould bent wlad sakn saken"
+    " في ف من ل ب مدينه ولد بنت ولاد ساكن".split()
+)
 _AGE_AFTER = re.compile(r"^(ans?|3am|sna|snin|snine|عام|سنه|سنين|عامات|years?|yo)$")
 _AGE_BEFORE = re.compile(r"^(3ndi|عندي|3mri|3omri|عمري|age|j'ai|jai)$")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")

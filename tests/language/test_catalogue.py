@@ -47,6 +47,8 @@ def test_everyday_words_are_places_only_after_a_place_word(gazetteer: Gazetteer)
     assert mentions(gazetteer, "wakha safi choukran") == []
     assert mentions(gazetteer, "kayna chi dawra jdida?") == []
     assert mentions(gazetteer, "ana f safi") == [("city", "Safi")]
+    assert mentions(gazetteer, "ana weld fas") == [("city", "Fès")]
+    assert mentions(gazetteer, "أنا بنت الجديدة") == [("city", "El Jadida")]
 
 
 def test_close_misspellings_resolve_but_unknown_places_do_not(gazetteer: Gazetteer) -> None:
