@@ -52,25 +52,6 @@ class RegisterDetector(GraphComponent, EntityExtractorMixin):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {}
-
-    @classmethod
-    def required_packages(cls) -> List[str]:
-        return []
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "RegisterDetector":
-        return cls()
-
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class DarijaNormaliser(GraphComponent):
@@ -90,21 +71,6 @@ class DarijaNormaliser(GraphComponent):
         execution_context: ExecutionContext,
     ) -> "DarijaNormaliser":
         return cls()
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "DarijaNormaliser":
-        return cls()
-
-    @staticmethod
-    def get_default_config() -> Dict[str, Any]:
-        return {}
 
     def _normalise_tokens(self, message: Message) -> None:
         for token in message.get(TOKENS_NAMES[TEXT]) or []:
@@ -246,17 +212,6 @@ class SpacySentenceFeaturizer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SpacySentenceFeaturizer":
-        return cls(config)
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
     ) -> "SpacySentenceFeaturizer":
         return cls(config)
 
