@@ -12,7 +12,7 @@ TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(shell find dat
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test lint format validate eval ablation clean lock
+.PHONY: help setup train run test lint format validate stories eval ablation clean lock
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,7 +49,10 @@ format: setup ## Reformat the code with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: setup train lint validate ## The whole suite: lint, data validation, unit, integration and end-to-end tests
+stories: setup train ## Test stories through NLU and dialogue: rasa test core --fail-on-prediction-errors
+	$(PY) scripts/test_stories.py --model $(MODEL) --stories tests/stories --out results/stories
+
+test: setup train lint validate stories ## The whole suite: lint, data validation, test stories, unit, integration and end-to-end tests
 	$(PY) -m pytest
 
 eval: setup ## Train ours and the stock pipeline, score the held-out set: F1 per intent and register, city accuracy, latency

@@ -40,3 +40,8 @@ class RegistryClientSettings:
             breaker_threshold=_int("REGISTRY_BREAKER_THRESHOLD", cls.breaker_threshold),
             breaker_cooldown=_float("REGISTRY_BREAKER_COOLDOWN_SECONDS", cls.breaker_cooldown),
         )
+
+
+def conversation_retention_days() -> int:
+    """How long conversation logs are kept; the welcome tells every newcomer this figure."""
+    return _int("TAWJIH_RETENTION_DAYS", 90)

@@ -1,0 +1,85 @@
+"""Where the centres are: in a city or region, or the nearest ones when a city has none."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import wording
+from actions.base import TawjihAction
+from actions.places import (
+    Place,
+    city_point,
+    city_record,
+    latest_entity,
+    nearest_centres,
+    place_in_focus,
+)
+from actions.registry_client import call_registry, registry_client
+
+
+async def programme_names(register: str) -> Dict[str, str]:
+    programmes = await call_registry(registry_client().programmes)
+    return {p["id"]: wording.programme_name(p, register) for p in programmes}
+
+
+def sample_note_for(records: List[Dict[str, Any]], register: str) -> str:
+    return wording.SAMPLE_NOTE[register] if any(r.get("sample_fields") for r in records) else ""
+
+
+async def describe_nearest(
+    dispatcher: CollectingDispatcher, point: Any, register: str, place_name: str, programme: Optional[str] = None
+) -> None:
+    """Say that a place has no centre, then name the nearest ones with their distance."""
+    centres = await nearest_centres(point, programme)
+    names = await programme_names(register)
+    dispatcher.utter_message(
+        response="utter_centres_nearest",
+        place=place_name,
+        centre_lines="\n".join(wording.centre_line(c, names, register) for c in centres),
+        sample_note=sample_note_for(centres, register),
+    )
+
+
+class ActionListCentres(TawjihAction):
+    def name(self) -> str:
+        return "action_list_centres"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        register = wording.register_of(tracker)
+        place = place_in_focus(tracker)
+        if place is None:
+            dispatcher.utter_message(response="utter_ask_city_for_centres")
+            return []
+        # A programme named in this very message narrows the list ("fin kayn code 212 dyal jobintech?").
+        programme = latest_entity(tracker, "programme")
+        client = registry_client()
+        if place.kind == "region":
+            centres = await call_registry(client.centres, region=place.value, programme=programme)
+        else:
+            centres = await call_registry(client.centres, city=place.value, programme=programme)
+        if centres:
+            names = await programme_names(register)
+            dispatcher.utter_message(
+                response="utter_centres_in_place",
+                place=display_place(place, centres),
+                centre_lines="\n".join(wording.centre_line(c, names, register) for c in centres),
+                sample_note=sample_note_for(centres, register),
+            )
+            return place.slot_events()
+        city = await city_record(place.value) if place.kind == "city" else None
+        if city is None:
+            dispatcher.utter_message(response="utter_place_unknown", place=place.value)
+            return []
+        await describe_nearest(dispatcher, city_point(city), register, place.value, programme)
+        return place.slot_events()
+
+
+def display_place(place: Place, centres: List[Dict[str, Any]]) -> str:
+    if place.kind == "region":
+        return str(centres[0].get("region_name") or place.value)
+    return place.value

@@ -1,0 +1,105 @@
+"""The turns around the answers: first contact, not understanding, offers accepted or declined."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import wording
+from actions.base import TawjihAction
+from actions.config import conversation_retention_days
+from actions.sessions import ActionListSessions
+
+FAILURES_BEFORE_ADVISER = 2
+
+
+class ActionWelcome(TawjihAction):
+    """First contact: what Tawjih does, that it is automated, what is kept and how to erase it."""
+
+    def name(self) -> str:
+        return "action_welcome"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        dispatcher.utter_message(response="utter_welcome", days=conversation_retention_days())
+        return []
+
+
+def failures_in_a_row(tracker: Tracker) -> int:
+    """How many of the person's latest messages in a row were not understood."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionFallback(TawjihAction):
+    """Ask to rephrase with examples; after two misses in a row, offer an adviser."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        if failures_in_a_row(tracker) >= FAILURES_BEFORE_ADVISER:
+            register = wording.register_of(tracker)
+            dispatcher.utter_message(
+                response="utter_fallback_offer_adviser", buttons=[wording.adviser_button(register)]
+            )
+            return [SlotSet("offer", "human")]
+        dispatcher.utter_message(response="utter_default")
+        return []
+
+
+class ActionAcceptOffer(TawjihAction):
+    """ "Oui" / "ah" / "واخا" after an offer: do what was offered."""
+
+    def name(self) -> str:
+        return "action_accept_offer"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        offer = tracker.get_slot("offer")
+        events: List[Dict[str, Any]] = [SlotSet("offer", None)]
+        if offer == "sessions":
+            return await ActionListSessions().act(dispatcher, tracker, domain) + events
+        if offer == "human":
+            dispatcher.utter_message(response="utter_request_human_ack")
+            return events
+        dispatcher.utter_message(response="utter_what_else")
+        return events
+
+
+class ActionDeclineOffer(TawjihAction):
+    def name(self) -> str:
+        return "action_decline_offer"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        dispatcher.utter_message(response="utter_offer_declined")
+        return [SlotSet("offer", None)]
+
+
+class ActionAcknowledgeInform(TawjihAction):
+    """The person gave a fact without a question: note it and offer what it makes possible."""
+
+    def name(self) -> str:
+        return "action_acknowledge_inform"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        register = wording.register_of(tracker)
+        dispatcher.utter_message(response="utter_inform_noted", buttons=wording.next_step_buttons(register))
+        return []

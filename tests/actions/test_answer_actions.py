@@ -1,0 +1,190 @@
+"""Centres, sessions, applying, cost, careers and the conversation turns, against a real registry."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+import requests
+import yaml
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.centres import ActionListCentres
+from actions.conversation import ActionAcceptOffer, ActionFallback, ActionWelcome
+from actions.programme_facts import ActionCareers, ActionCost, ActionHowToApply
+from actions.registry_client import reset_registry_client
+from actions.sessions import SHOWN_AT_MOST, ActionListSessions
+from tests.actions.turns import turn
+from tests.support.processes import ROOT, RegistryProcess
+
+
+@pytest.fixture
+def registry_actions(sqlite_registry: RegistryProcess, monkeypatch: pytest.MonkeyPatch) -> RegistryProcess:
+    monkeypatch.setenv("REGISTRY_URL", sqlite_registry.url)
+    reset_registry_client()
+    yield sqlite_registry
+    reset_registry_client()
+
+
+@pytest.fixture
+def private_registry(own_registry: RegistryProcess, monkeypatch: pytest.MonkeyPatch) -> RegistryProcess:
+    monkeypatch.setenv("REGISTRY_URL", own_registry.url)
+    reset_registry_client()
+    yield own_registry
+    reset_registry_client()
+
+
+def api(registry: RegistryProcess, path: str, **params: Any) -> Any:
+    return requests.get(f"{registry.url}/api/v1/{path}", params=params, timeout=5).json()
+
+
+async def run(action: Any, tracker: Any) -> tuple:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, {})
+    return events, dispatcher.messages
+
+
+CITY_FES = [{"entity": "city", "value": "Fès"}]
+
+
+async def test_centres_in_a_city_are_the_registrys(registry_actions: RegistryProcess) -> None:
+    events, [message] = await run(
+        ActionListCentres(), turn("fin kaynin les centres f fes", "ask_centres", "darija_latin", CITY_FES)
+    )
+    assert message["response"] == "utter_centres_in_place"
+    expected = api(registry_actions, "centres", city="Fès")["data"]
+    assert expected and all(c["name"] in message["centre_lines"] for c in expected)
+    assert SlotSet("city", "Fès") in events and SlotSet("region", None) in events
+
+
+async def test_a_city_without_a_centre_gets_the_nearest_with_their_distance(registry_actions: RegistryProcess) -> None:
+    tetouan = [{"entity": "city", "value": "Tétouan"}]
+    _, [message] = await run(ActionListCentres(), turn("centres à tétouan ?", "ask_centres", entities=tetouan))
+    assert message["response"] == "utter_centres_nearest" and message["place"] == "Tétouan"
+    city = next(c for c in api(registry_actions, "cities", limit=200)["data"] if c["name"] == "Tétouan")
+    nearest = api(registry_actions, "centres", near=f"{city['latitude']},{city['longitude']}")["data"][:3]
+    lines = [line for line in message["centre_lines"].splitlines() if line.startswith("•")]
+    assert [line.split(" (")[0] for line in lines] == [f"• {c['name']}" for c in nearest]
+    assert f"à {round(nearest[0]['distance_km'])} km" in lines[0]
+
+
+async def test_centres_of_a_region(registry_actions: RegistryProcess) -> None:
+    region = [{"entity": "region", "value": "souss-massa"}]
+    _, [message] = await run(ActionListCentres(), turn("les centres de souss massa", "ask_centres", entities=region))
+    expected = api(registry_actions, "centres", region="souss-massa")["data"]
+    assert message["response"] == "utter_centres_in_place"
+    assert all(c["name"] in message["centre_lines"] for c in expected)
+
+
+async def test_no_place_known_asks_for_the_city(registry_actions: RegistryProcess) -> None:
+    _, [message] = await run(ActionListCentres(), turn("فين كاينين المراكز", "ask_centres", "darija_arabic"))
+    assert message["response"] == "utter_ask_city_for_centres"
+
+
+def session_starts(lines: str) -> List[str]:
+    return [line for line in lines.splitlines() if line.startswith("•")]
+
+
+async def test_sessions_for_the_programme_and_city_in_focus(registry_actions: RegistryProcess) -> None:
+    slots = {"programme": "jobintech-ia", "city": "Rabat"}
+    _, [message] = await run(ActionListSessions(), turn("imta katbda?", "ask_sessions", "darija_latin", slots=slots))
+    expected = api(registry_actions, "sessions", programme="jobintech-ia", city="Rabat")["data"]
+    assert message["response"] == "utter_sessions_list"
+    shown = session_starts(message["session_lines"])
+    assert len(shown) == min(len(expected), SHOWN_AT_MOST)
+    for line, session in zip(shown, expected[:SHOWN_AT_MOST], strict=True):
+        day, month, year = session["start_date"][8:10], session["start_date"][5:7], session["start_date"][:4]
+        assert f"katbda {day}/{month}/{year}" in line and session["centre_name"] in line
+
+
+async def test_no_session_in_the_city_offers_the_nearest_ones(registry_actions: RegistryProcess) -> None:
+    slots = {"programme": "jobintech-data-science"}
+    tracker = turn("sessions à Fès ?", "ask_sessions", entities=CITY_FES, slots=slots)
+    _, [message] = await run(ActionListSessions(), tracker)
+    assert message["response"] == "utter_sessions_alternatives"
+    fes = next(c for c in api(registry_actions, "cities", limit=200)["data"] if c["name"] == "Fès")
+    nearest = api(
+        registry_actions, "centres", programme="jobintech-data-science", near=f"{fes['latitude']},{fes['longitude']}"
+    )
+    assert nearest["data"][0]["name"] in session_starts(message["session_lines"])[0]
+
+
+async def test_when_nothing_is_open_say_so_and_offer_an_adviser(private_registry: RegistryProcess) -> None:
+    for session in api(private_registry, "sessions", programme="jobintech-ia", limit=200)["data"]:
+        response = requests.patch(
+            f"{private_registry.url}/api/v1/sessions/{session['id']}",
+            json={"status": "closed"},
+            headers=private_registry.staff_headers(),
+            timeout=5,
+        )
+        assert response.status_code == 200
+    _, [message] = await run(
+        ActionListSessions(), turn("sessions ?", "ask_sessions", slots={"programme": "jobintech-ia"})
+    )
+    assert message["response"] == "utter_sessions_none"
+    assert "JobInTech — Intelligence artificielle" in message["scope"]
+
+
+async def test_apply_cost_and_careers_come_from_the_programme_record(registry_actions: RegistryProcess) -> None:
+    programme = api(registry_actions, "programmes/digital-offshoring")
+    tracker = turn("kifach nsjjel", "how_to_apply", "darija_latin", slots={"programme": "digital-offshoring"})
+    _, [apply] = await run(ActionHowToApply(), tracker)
+    assert apply["steps"].splitlines() == [f"{i}. {s}" for i, s in enumerate(programme["application_steps"], 1)]
+    assert apply["documents"].splitlines() == [f"• {d}" for d in programme["required_documents"]]
+    _, [cost] = await run(ActionCost(), tracker)
+    assert cost["fees"] == ("fabor (blach)" if programme["cost_mad"] == 0 else f"{programme['cost_mad']} dh")
+    _, [careers] = await run(ActionCareers(), tracker)
+    assert careers["careers"].splitlines() == [f"• {c}" for c in programme["careers"]]
+
+
+async def test_nothing_in_the_registry_means_saying_so_and_offering_an_adviser(
+    private_registry: RegistryProcess,
+) -> None:
+    response = requests.patch(
+        f"{private_registry.url}/api/v1/programmes/jobintech-ia",
+        json={"careers": []},
+        headers=private_registry.staff_headers(),
+        timeout=5,
+    )
+    assert response.status_code == 200
+    _, [message] = await run(ActionCareers(), turn("débouchés ?", "ask_careers", slots={"programme": "jobintech-ia"}))
+    assert message["response"] == "utter_no_information"
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    for variation in domain["responses"]["utter_no_information"]:  # every register offers the adviser
+        assert [b["payload"] for b in variation["buttons"]] == ["/request_human"]
+
+
+async def test_a_fact_question_without_a_programme_asks_which_one(registry_actions: RegistryProcess) -> None:
+    events, [message] = await run(ActionCost(), turn("c'est gratuit ?", "ask_cost"))
+    assert events == [SlotSet("programme", None)]
+    assert message["response"] == "utter_ask_which_programme"
+    assert message["buttons"][0]["payload"].startswith("/ask_cost{")
+
+
+def fallback_events(count: int) -> List[Dict[str, Any]]:
+    miss = {"event": "user", "text": "xx", "parse_data": {"intent": {"name": "nlu_fallback"}}}
+    return [miss, {"event": "bot", "text": "?"}] * count
+
+
+async def test_second_miss_in_a_row_offers_an_adviser() -> None:
+    _, [first] = await run(ActionFallback(), turn("xx", "nlu_fallback"))
+    assert first["response"] == "utter_default"
+    events, [second] = await run(ActionFallback(), turn("yy", "nlu_fallback", events=fallback_events(1)))
+    assert second["response"] == "utter_fallback_offer_adviser" and SlotSet("offer", "human") in events
+    understood = [{"event": "user", "text": "salam", "parse_data": {"intent": {"name": "greet"}}}]
+    _, [again] = await run(ActionFallback(), turn("zz", "nlu_fallback", events=fallback_events(1) + understood))
+    assert again["response"] == "utter_default"
+
+
+async def test_yes_to_a_sessions_offer_lists_the_sessions(registry_actions: RegistryProcess) -> None:
+    slots = {"offer": "sessions", "programme": "digital-offshoring", "city": "Agadir"}
+    events, [message] = await run(ActionAcceptOffer(), turn("oui", "affirm", slots=slots))
+    assert message["response"] == "utter_sessions_list" and "Agadir" in message["session_lines"]
+    assert SlotSet("offer", None) in events
+
+
+async def test_the_welcome_states_the_retention_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAWJIH_RETENTION_DAYS", "30")
+    _, [message] = await run(ActionWelcome(), turn("salam", "greet", "darija_latin"))
+    assert message["response"] == "utter_welcome" and message["days"] == 30
