@@ -10,12 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import wording
 from actions.base import TawjihAction
 from actions.places import (
-    Place,
     city_point,
     city_record,
     latest_entity,
     nearest_centres,
     place_in_focus,
+    place_label,
 )
 from actions.registry_client import call_registry, registry_client
 
@@ -66,7 +66,7 @@ class ActionListCentres(TawjihAction):
             names = await programme_names(register)
             dispatcher.utter_message(
                 response="utter_centres_in_place",
-                place=display_place(place, centres),
+                place=await place_label(place, register),
                 centre_lines="\n".join(wording.centre_line(c, names, register) for c in centres),
                 sample_note=sample_note_for(centres, register),
             )
@@ -75,11 +75,5 @@ class ActionListCentres(TawjihAction):
         if city is None:
             dispatcher.utter_message(response="utter_place_unknown", place=place.value)
             return []
-        await describe_nearest(dispatcher, city_point(city), register, place.value, programme)
+        await describe_nearest(dispatcher, city_point(city), register, await place_label(place, register), programme)
         return place.slot_events()
-
-
-def display_place(place: Place, centres: List[Dict[str, Any]]) -> str:
-    if place.kind == "region":
-        return str(centres[0].get("region_name") or place.value)
-    return place.value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Type
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -10,10 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import wording
 from actions.base import TawjihAction
+from actions.centres import ActionListCentres
 from actions.config import conversation_retention_days
 from actions.sessions import ActionListSessions
 
 FAILURES_BEFORE_ADVISER = 2
+IGNORED_ACTIONS = frozenset({"action_listen", "action_extract_slots"})
 
 
 class ActionWelcome(TawjihAction):
@@ -91,8 +93,22 @@ class ActionDeclineOffer(TawjihAction):
         return [SlotSet("offer", None)]
 
 
+def previous_answer(tracker: Tracker) -> Optional[str]:
+    """The action that answered the person's previous message."""
+    seen_this_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_this_message:
+                return None
+            seen_this_message = True
+        elif seen_this_message and event.get("event") == "action" and event.get("name") not in IGNORED_ACTIONS:
+            return str(event.get("name"))
+    return None
+
+
 class ActionAcknowledgeInform(TawjihAction):
-    """The person gave a fact without a question: note it and offer what it makes possible."""
+    """The person gave a fact without a question. Right after a list of centres or sessions,
+    "et à Agadir ?" asks for the same list somewhere else; otherwise note it and offer next steps."""
 
     def name(self) -> str:
         return "action_acknowledge_inform"
@@ -100,6 +116,16 @@ class ActionAcknowledgeInform(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        said = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+        follow_up = FOLLOW_UPS.get(previous_answer(tracker) or "")
+        if follow_up is not None and said & {"city", "region", "programme"}:
+            return await follow_up().act(dispatcher, tracker, domain)
         register = wording.register_of(tracker)
         dispatcher.utter_message(response="utter_inform_noted", buttons=wording.next_step_buttons(register))
         return []
+
+
+FOLLOW_UPS: Dict[str, Type[TawjihAction]] = {
+    "action_list_sessions": ActionListSessions,
+    "action_list_centres": ActionListCentres,
+}

@@ -13,6 +13,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.registry_client import call_registry, registry_client
 from language.normaliser import normalise
+from language.register import DARIJA_ARABIC
 
 Point = Tuple[float, float]
 NEAREST_COUNT = 3
@@ -82,6 +83,20 @@ async def nearest_centres(point: Point, programme: Optional[str] = None) -> List
     """The centres closest to a point (a city's centre or a shared location), nearest first."""
     centres = await call_registry(registry_client().centres, programme=programme, near=point)
     return centres[:NEAREST_COUNT]
+
+
+async def place_label(place: Place, register: str) -> str:
+    """The place as the person reads it: its Arabic name for Arabic-script readers, its French name otherwise."""
+    arabic = register == DARIJA_ARABIC
+    if place.kind == "city":
+        city = await city_record(place.value)
+        if city is None:
+            return place.value
+        return str(city.get("name_ar") if arabic and city.get("name_ar") else city.get("name") or place.value)
+    region = find_region(await call_registry(registry_client().regions), place.value)
+    if region is None:
+        return place.value
+    return str(region.get("name_ar") if arabic and region.get("name_ar") else region.get("name_fr") or place.value)
 
 
 def city_point(city: Dict[str, Any]) -> Point:

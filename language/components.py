@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -23,10 +25,30 @@ from language.normaliser import normalise_word
 from language.register import detect_register
 
 REGISTER_ENTITY = "register"
+LANGUAGE_SOURCES = Path(__file__).resolve().parent
+CATALOGUE_FILE = LANGUAGE_SOURCES.parent / "registry" / "catalogue.yml"
+
+
+@functools.lru_cache(maxsize=1)
+def language_fingerprint() -> str:
+    """A hash of this package's code and the catalogue. Rasa's training cache keys components by
+    their config and inputs, not their code: without this, a change to the normaliser would
+    reuse a classifier trained on the old normalisation."""
+    digest = hashlib.sha256()
+    for path in [*sorted(LANGUAGE_SOURCES.glob("*.py")), CATALOGUE_FILE]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class FingerprintedByCode(GraphComponent):
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        return language_fingerprint()
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class RegisterDetector(GraphComponent, EntityExtractorMixin):
+class RegisterDetector(FingerprintedByCode, EntityExtractorMixin):
     """Adds a ``register`` entity (french / darija_latin / darija_arabic) that fills the slot of the same name."""
 
     @classmethod
@@ -54,7 +76,7 @@ class RegisterDetector(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class DarijaNormaliser(GraphComponent):
+class DarijaNormaliser(FingerprintedByCode):
     """Rewrites each token of the message text to its canonical spelling (``language.normaliser``).
 
     It runs right after the tokenizer and keeps every token's offsets in the original text,
@@ -90,7 +112,7 @@ class DarijaNormaliser(GraphComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
-class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
+class CatalogueEntityExtractor(FingerprintedByCode, EntityExtractorMixin):
     """Finds catalogue names (cities, regions, programmes, education levels) in any spelling the
     catalogue lists, validates what the classifier extracted, and maps every value to the
     catalogue's canonical one. Values that name nothing known are dropped, never passed on.
@@ -184,7 +206,7 @@ class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class SpacySentenceFeaturizer(GraphComponent):
+class SpacySentenceFeaturizer(FingerprintedByCode):
     """Dense sentence features from spaCy's French vectors (``fr_core_news_md``), computed on the
     normalised tokens. Sentence-level only, so it combines with any tokenizer; it loads just the
     vectors (no parser or tagger), from the installed package, never from the network."""

@@ -6,9 +6,13 @@ Mixed messages take the register of their Darija part. A message with no letters
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from typing import Optional
+from pathlib import Path
+from typing import FrozenSet, Optional
+
+import yaml
 
 FRENCH = "french"
 DARIJA_LATIN = "darija_latin"
@@ -49,14 +53,41 @@ _DARIJA_SHAPES = re.compile(
 )
 
 
+# Short answers both French and Darija writers type ("ah", "ok", "merci", "la"), which say nothing
+# about the register; with the catalogue's Latin names ("agadir", "bac") and numbers they leave
+# the conversation's register as it was.
+SHARED_WORDS = frozenset("ah ahh ahhh ok okay oki okey la merci mrc mercii stop bac lbac bts dts".split())
+CATALOGUE = Path(__file__).resolve().parents[1] / "registry" / "catalogue.yml"
+
+
+@functools.lru_cache(maxsize=1)
+def catalogue_words() -> FrozenSet[str]:
+    """Every Latin word of every name and spelling in the registry catalogue."""
+    catalogue = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    words = set()
+    for section in ("regions", "cities", "education_levels", "programmes"):
+        for record in catalogue.get(section) or []:
+            for name in [record.get("id"), record.get("name"), record.get("name_fr"), *(record.get("aliases") or [])]:
+                words.update(_WORD.findall(str(name or "").lower()))
+    return frozenset(words)
+
+
+def _says_nothing_of_the_register(words: list) -> bool:
+    return all(w.isdigit() or w in SHARED_WORDS or w in catalogue_words() for w in words)
+
+
 def detect_register(text: str) -> Optional[str]:
-    """The register of ``text``, or ``None`` when it holds no letters to judge by."""
+    """The register of ``text``, or ``None`` when nothing in it tells (no letters, or only
+    words both French and Darija writers use, such as "ah", "ok", a city's name)."""
     folded = unicodedata.normalize("NFKC", text).lower()
     if len(_ARABIC_LETTER.findall(folded)) >= 2:
         return DARIJA_ARABIC
     if not _LATIN_LETTER.search(folded):
         return None
-    for word in _WORD.findall(folded):
+    words = _WORD.findall(folded)
+    if _says_nothing_of_the_register(words):
+        return None
+    for word in words:
         word = _EMPHASIS.sub(r"\1", word.strip("'"))
         if word in DARIJA_MARKERS or _ARABIZI_DIGIT_WORD.match(word) or _DARIJA_SHAPES.search(word):
             return DARIJA_LATIN

@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.centres import ActionListCentres
-from actions.conversation import ActionAcceptOffer, ActionFallback, ActionWelcome
+from actions.conversation import ActionAcceptOffer, ActionAcknowledgeInform, ActionFallback, ActionWelcome
 from actions.programme_facts import ActionCareers, ActionCost, ActionHowToApply
 from actions.registry_client import reset_registry_client
 from actions.sessions import SHOWN_AT_MOST, ActionListSessions
@@ -188,3 +188,19 @@ async def test_the_welcome_states_the_retention_period(monkeypatch: pytest.Monke
     monkeypatch.setenv("TAWJIH_RETENTION_DAYS", "30")
     _, [message] = await run(ActionWelcome(), turn("salam", "greet", "darija_latin"))
     assert message["response"] == "utter_welcome" and message["days"] == 30
+
+
+async def test_a_city_said_right_after_sessions_lists_the_sessions_there(registry_actions: RegistryProcess) -> None:
+    before = [
+        {"event": "user", "text": "sessions jobintech ia à rabat", "parse_data": {"intent": {"name": "ask_sessions"}}},
+        {"event": "action", "name": "action_list_sessions"},
+        {"event": "bot", "text": "Voici les prochaines sessions"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    agadir = [{"entity": "city", "value": "Agadir"}]
+    tracker = turn("et à agadir ?", "inform", entities=agadir, slots={"programme": "jobintech-ia"}, events=before)
+    events, [message] = await run(ActionAcknowledgeInform(), tracker)
+    assert message["response"] == "utter_sessions_list" and "Agadir" in message["scope"]
+    assert SlotSet("city", "Agadir") in events
+    _, [plain] = await run(ActionAcknowledgeInform(), turn("et à agadir ?", "inform", entities=agadir))
+    assert plain["response"] == "utter_inform_noted"

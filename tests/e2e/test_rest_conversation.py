@@ -44,9 +44,15 @@ def programmes(stack: Stack) -> List[dict]:
     return requests.get(f"{stack.registry.url}/api/v1/programmes", timeout=5).json()["data"]
 
 
-def test_salam_is_greeted_in_darija(stack: Stack) -> None:
-    replies = stack.rasa.say(new_sender(), "salam")
-    assert texts(replies) == response_variation("utter_greet", "darija_latin")["text"]
+def welcome(register: str) -> str:
+    """The first-contact message, with the action server's default retention period."""
+    return response_variation("utter_welcome", register)["text"].format(days=90)
+
+
+def test_salam_is_welcomed_then_greeted_in_darija(stack: Stack) -> None:
+    sender = new_sender()
+    assert texts(stack.rasa.say(sender, "salam")) == welcome("darija_latin")
+    assert texts(stack.rasa.say(sender, "salam")) == response_variation("utter_greet", "darija_latin")["text"]
 
 
 def test_the_programmes_come_live_from_the_registry(stack: Stack) -> None:
@@ -83,7 +89,7 @@ def test_a_staff_change_shows_in_the_next_answer_without_retraining(stack: Stack
 def test_arabic_script_gets_arabic_replies(stack: Stack) -> None:
     sender = new_sender()
     replies = stack.rasa.say(sender, "السلام عليكم")
-    assert texts(replies) == response_variation("utter_greet", "darija_arabic")["text"]
+    assert texts(replies) == welcome("darija_arabic")
     reply = texts(stack.rasa.say(sender, "شنو هوما التكوينات اللي كاينين؟"))
     assert all(f"• {p['name_ar']}" in reply for p in programmes(stack))
 

@@ -14,7 +14,8 @@ from language.register import DARIJA_ARABIC, DARIJA_LATIN, FRENCH, detect_regist
         ("quelles formations proposez-vous ?", FRENCH),
         ("je veux la fin de la formation", FRENCH),
         ("Bonjour", FRENCH),
-        ("bac+2", FRENCH),
+        ("j'ai bac+2", FRENCH),
+        ("oui", FRENCH),
         ("wach khassni lbac bach nqra f code 212?", DARIJA_LATIN),
         ("3ndi 19 3am", DARIJA_LATIN),
         ("salaaam", DARIJA_LATIN),
@@ -30,6 +31,12 @@ def test_detects_the_register(text: str, register: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "👍", "🙏🙏", "212", "?!", "\x00\x07"])
 def test_no_letters_means_no_register_so_the_conversation_keeps_its_own(text: str) -> None:
+    assert detect_register(text) is None
+
+
+@pytest.mark.parametrize("text", ["ah", "ok", "merci", "la", "Agadir", "bac+2", "data science", "19"])
+def test_answers_both_registers_type_keep_the_conversations_register(text: str) -> None:
+    """A Darija speaker's "ah" must not switch the replies to French."""
     assert detect_register(text) is None
 
 
