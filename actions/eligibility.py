@@ -30,7 +30,7 @@ FORM = "eligibility_form"
 ANSWER_INTENTS = frozenset({"inform", "affirm", "nlu_fallback", "ask_eligibility"})
 # Words that end the questionnaire even where "no" would be an answer ("la safi", "بلا", "stop").
 STOP_WORDS = frozenset({"stop", "annule", "annuler", "safi", "baraka", "7bes", "بلا", "خلاص", "بركة", "صافي"})
-_NUMBER = re.compile(r"\d+")
+_NUMBER = re.compile(r"\b\d{1,3}\b")  # a number on its own: "19", not the 3 of "3ndi"
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,8 @@ class ValidateEligibilityForm(FormValidationAction):
     def extract_age(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         if tracker.get_slot(REQUESTED_SLOT) != "age" or latest_intent(tracker) not in ANSWER_INTENTS:
             return {}
+        if "age" in tracker.slots_to_validate():
+            return {}  # the NLU found the age ("3ndi 19 3am"); validate_age checks it
         number = number_in(tracker.latest_message.get("text") or "")
         return {"age": number} if number is not None else {}
 
@@ -282,6 +284,7 @@ class ActionEligibilityVerdict(TawjihAction):
         focus_id = tracker.get_slot("programme")
         focus = next((p for p in programmes if p["id"] == focus_id), None)
         qualifying = [p for p in programmes if qualifies(assess(p, person, level_ranks, offering(p["id"])))]
+        qualifying.sort(key=lambda p: p["id"] != focus_id)  # the programme asked about first
         qualifying_names = [wording.programme_name(p, register) for p in qualifying]
 
         if focus is not None:
@@ -311,8 +314,7 @@ class ActionEligibilityVerdict(TawjihAction):
                 programme_lines=wording.bullet_list(qualifying_names),
                 buttons=buttons,
             )
-            offered = focus["id"] if focus in qualifying and focus is not None else qualifying[0]["id"]
-            return [SlotSet("offer", "sessions"), SlotSet("programme", offered)]
+            return [SlotSet("offer", "sessions"), SlotSet("programme", qualifying[0]["id"])]
         dispatcher.utter_message(response="utter_eligibility_none", buttons=[wording.adviser_button(register)])
         return [SlotSet("offer", "human")]
 

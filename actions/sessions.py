@@ -12,6 +12,7 @@ from actions.base import TawjihAction
 from actions.centres import programme_names, sample_note_for
 from actions.places import Place, city_point, city_record, nearest_centres, place_in_focus, place_label
 from actions.registry_client import call_registry, registry_client
+from language.register import DARIJA_ARABIC
 
 SHOWN_AT_MOST = 5
 
@@ -39,7 +40,8 @@ class ActionListSessions(TawjihAction):
             filters[place.kind] = place.value
         sessions = await call_registry(client.upcoming_sessions, **filters)
         events = place.slot_events() if place else []
-        scope = describe_scope(names.get(programme or ""), await place_label(place, register) if place else None)
+        place_name = await place_label(place, register) if place else None
+        scope = describe_scope(names.get(programme or ""), place_name, register)
 
         if any(is_open(s) for s in sessions):
             self._say(dispatcher, "utter_sessions_list", sessions, names, register, scope=scope)
@@ -87,7 +89,8 @@ class ActionListSessions(TawjihAction):
         )
 
 
-def describe_scope(programme_name: Optional[str], place_name: Optional[str]) -> str:
+def describe_scope(programme_name: Optional[str], place_name: Optional[str], register: str) -> str:
     """What the person asked about, as they will read it: " (JobInTech — Data science, Rabat)"."""
     parts = [part for part in (programme_name, place_name) if part]
-    return f" ({', '.join(parts)})" if parts else ""
+    comma = "، " if register == DARIJA_ARABIC else ", "
+    return f" ({comma.join(parts)})" if parts else ""

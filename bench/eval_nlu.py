@@ -6,6 +6,10 @@ per-register F1, the city-value accuracy and the parse latency. Pipelines: ours
 (config.yml), the stock default pipeline Rasa ships (trained on the same data), and with
 --ablation, ours without the Darija normaliser, ours with spaCy sentence vectors and ours
 with a one-layer transformer in DIET.
+
+DIET's weights start from a random seed, and one run can differ from the next by a point
+or more of macro-F1. `--seeds N` trains every pipeline N times (DIET `random_seed` 1..N,
+the same seeds for every pipeline) and prints the mean, with each seed's macro-F1.
 """
 
 from __future__ import annotations
@@ -98,6 +102,9 @@ def pipeline_configs(ablation: bool, ours_config: Path) -> Dict[str, Dict[str, A
         position = next(i for i, c in enumerate(with_spacy["pipeline"]) if c["name"] == "DIETClassifier")
         with_spacy["pipeline"].insert(position, {"name": "language.components.SpacySentenceFeaturizer"})
         configs["ours_with_spacy"] = with_spacy
+        fewer_epochs = copy.deepcopy(ours)
+        next(c for c in fewer_epochs["pipeline"] if c["name"] == "DIETClassifier")["epochs"] = 60
+        configs["ours_60_epochs"] = fewer_epochs
         with_transformer = copy.deepcopy(ours)
         diet = next(c for c in with_transformer["pipeline"] if c["name"] == "DIETClassifier")
         diet.update(number_of_transformer_layers=1, transformer_size=128)
@@ -240,6 +247,36 @@ def score(name: str, model: Path, train_seconds: float, examples: List[HeldOutEx
     )
 
 
+def with_seed(config: Dict[str, Any], seed: int) -> Dict[str, Any]:
+    seeded = copy.deepcopy(config)
+    for component in seeded["pipeline"]:
+        if component["name"] in ("DIETClassifier", "ResponseSelector"):
+            component["random_seed"] = seed
+    return seeded
+
+
+def mean_scores(runs: List[Scores]) -> Scores:
+    """One pipeline's figures averaged over its seeds (latencies: the median of the runs)."""
+    first = runs[0]
+
+    def mean(values: List[float]) -> float:
+        return statistics.fmean(values)
+
+    return Scores(
+        name=first.name.split("@")[0],
+        train_seconds=mean([r.train_seconds for r in runs]),
+        rasa_macro_f1=mean([r.rasa_macro_f1 for r in runs]),
+        per_intent_f1={k: mean([r.per_intent_f1[k] for r in runs]) for k in first.per_intent_f1},
+        per_register_f1={k: mean([r.per_register_f1[k] for r in runs]) for k in first.per_register_f1},
+        macro_f1=mean([r.macro_f1 for r in runs]),
+        city_accuracy=mean([r.city_accuracy for r in runs]),
+        city_mentions=first.city_mentions,
+        parse_p50_ms=statistics.median([r.parse_p50_ms for r in runs]),
+        parse_p95_ms=statistics.median([r.parse_p95_ms for r in runs]),
+        confusions=first.confusions,
+    )
+
+
 def print_table(results: List[Scores], worst: int) -> None:
     names = [r.name for r in results]
     width = max(24, *(len(n) + 2 for n in names))
@@ -277,6 +314,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--only", nargs="*", help="Score only these pipelines (names as printed).")
     parser.add_argument("--worst", type=int, default=20, help="How many confusions to list.")
     parser.add_argument("--ours-config", type=Path, default=ROOT / "config.yml", help="Score this config as 'ours'.")
+    parser.add_argument(
+        "--seeds", type=int, default=0, help="Train each pipeline with DIET random_seed 1..N; report means."
+    )
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     examples = load_heldout()
@@ -284,17 +324,28 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"Held-out set: {len(examples)} examples, {len({e.intent for e in examples})} intents, "
         f"{sum(len(e.cities) for e in examples)} city mentions."
     )
-    results = []
+    results, per_seed = [], []
     for name, config in pipeline_configs(args.ablation, args.ours_config).items():
         if args.only and name not in args.only:
             continue
-        print(f"[{name}] training...", flush=True)
-        model, seconds = train(name, config)
-        print(f"[{name}] scoring...", flush=True)
-        results.append(score(name, model, seconds, examples))
+        runs = []
+        for seed in range(1, args.seeds + 1) or [None]:
+            label = name if seed is None else f"{name}@{seed}"
+            print(f"[{label}] training...", flush=True)
+            model, seconds = train(label, config if seed is None else with_seed(config, seed))
+            print(f"[{label}] scoring...", flush=True)
+            runs.append(score(label, model, seconds, examples))
+        per_seed.extend(runs)
+        results.append(mean_scores(runs) if len(runs) > 1 else runs[0])
+    if args.seeds > 1:
+        print(f"\nMeans over {args.seeds} seeds. Macro-F1 of each seed:")
+        for result in results:
+            seeds = [r.macro_f1 for r in per_seed if r.name.split("@")[0] == result.name]
+            print(f"  {result.name:<24}" + "  ".join(f"{f1:.3f}" for f1 in seeds))
     print_table(results, args.worst)
     (RESULTS / "summary.json").write_text(
-        json.dumps([r.__dict__ for r in results], indent=2, ensure_ascii=False), encoding="utf-8"
+        json.dumps([r.__dict__ for r in results + (per_seed if args.seeds > 1 else [])], indent=2, ensure_ascii=False),
+        encoding="utf-8",
     )
     return 0
 

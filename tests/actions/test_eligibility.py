@@ -183,3 +183,14 @@ async def test_too_young_for_everything_gets_an_adviser_offer(registry_actions: 
     assert [m["response"] for m in messages] == ["utter_eligibility_none"]
     assert messages[0]["buttons"][0]["payload"] == "/request_human"
     assert SlotSet("offer", "human") in events
+
+
+async def test_a_darija_age_answer_is_read_whole(registry_actions: RegistryProcess) -> None:
+    """ "3ndi 19 3am": 19, not the 3 of "3ndi" nor of "3am"."""
+    events, said = await validate(turn("3ndi 19 3am", "inform", "darija_latin", slots={"requested_slot": "age"}))
+    assert slot_values(events)["age"] == 19 and said == []
+    found = turn("3ndi 19 3am", "inform", "darija_latin", entities=[{"entity": "age", "value": 19}])
+    found.slots.update(requested_slot="age", age=19)
+    found.events.append({"event": "slot", "name": "age", "value": 19})
+    events, said = await validate(found)
+    assert slot_values(events)["age"] == 19 and said == []
