@@ -262,6 +262,8 @@ class ActionEligibilityVerdict(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        if any(tracker.get_slot(slot) is None for slot in ("age", "education_level", "home_region")):
+            return []  # the form was left before the end (registry outage): that was already said
         register = wording.register_of(tracker)
         client = registry_client()
         programmes = await call_registry(client.programmes)

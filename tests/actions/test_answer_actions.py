@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List
 
 import pytest
@@ -12,11 +13,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.centres import ActionListCentres
 from actions.conversation import ActionAcceptOffer, ActionAcknowledgeInform, ActionFallback, ActionWelcome
+from actions.eligibility import ActionEligibilityVerdict, ValidateEligibilityForm
 from actions.programme_facts import ActionCareers, ActionCost, ActionHowToApply
 from actions.registry_client import reset_registry_client
 from actions.sessions import SHOWN_AT_MOST, ActionListSessions
 from tests.actions.turns import turn
-from tests.support.processes import ROOT, RegistryProcess
+from tests.support.processes import ROOT, RegistryProcess, free_port
 
 
 @pytest.fixture
@@ -204,3 +206,39 @@ async def test_a_city_said_right_after_sessions_lists_the_sessions_there(registr
     assert SlotSet("city", "Agadir") in events
     _, [plain] = await run(ActionAcknowledgeInform(), turn("et à agadir ?", "inform", entities=agadir))
     assert plain["response"] == "utter_inform_noted"
+
+
+@pytest.mark.parametrize(
+    "action, intent, slots",
+    [
+        (ActionListCentres(), "ask_centres", {"city": "Fès"}),
+        (ActionListSessions(), "ask_sessions", {"programme": "jobintech-ia"}),
+        (ActionHowToApply(), "how_to_apply", {"programme": "jobintech-ia"}),
+        (ActionCost(), "ask_cost", {"programme": "jobintech-ia"}),
+        (ActionCareers(), "ask_careers", {"programme": "jobintech-ia"}),
+        (ActionEligibilityVerdict(), "affirm", {"age": 20, "education_level": "bac", "home_region": "oriental"}),
+    ],
+    ids=lambda value: value.name() if hasattr(value, "name") else None,
+)
+async def test_registry_down_means_a_kind_answer_in_the_persons_register(
+    action: Any, intent: str, slots: Dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("REGISTRY_URL", f"http://127.0.0.1:{free_port()}")
+    reset_registry_client()
+    tracker = turn("wach kayn chi haja f wjda? 0612345678", intent, "darija_latin", slots=slots)
+    with caplog.at_level(logging.DEBUG):
+        _, messages = await run(action, tracker)
+    reset_registry_client()
+    assert [m["response"] for m in messages] == ["utter_registry_unavailable"]
+    assert "0612345678" not in caplog.text and "Traceback" not in caplog.text
+
+
+async def test_the_form_leaves_kindly_when_the_registry_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGISTRY_URL", f"http://127.0.0.1:{free_port()}")
+    reset_registry_client()
+    tracker = turn("3ndi lbac", "inform", "darija_latin", slots={"requested_slot": "education_level", "programme": "x"})
+    dispatcher = CollectingDispatcher()
+    events = await ValidateEligibilityForm().run(dispatcher, tracker, {"slots": {}, "forms": {}})
+    reset_registry_client()
+    assert [m["response"] for m in dispatcher.messages] == ["utter_registry_unavailable"]
+    assert events == [SlotSet("requested_slot", None)]

@@ -251,3 +251,19 @@ def test_out_of_scope_and_bot_questions_are_answered_honestly(stack: Stack) -> N
     talk.say("salam")
     assert talk.say("wach nta robot?") == wording("utter_iamabot", "darija_latin")
     assert talk.say("chkoun rb7 lmatch lbareh?") == wording("utter_out_of_scope", "darija_latin")
+
+
+def test_a_registry_outage_in_the_middle_of_the_form_gets_a_kind_answer(stack: Stack) -> None:
+    talk = Conversation(stack)
+    talk.say("salam")
+    talk.say("wach n9der ndkhol l jobintech ia?")
+    stack.registry.pause()
+    try:
+        reply = talk.say("3ndi 20 3am")
+    finally:
+        stack.registry.resume()
+    assert reply == wording("utter_registry_unavailable", "darija_latin"), "said once"
+    assert "Traceback" not in stack.actions.log_text()
+    reply = talk.say("fin kaynin les centres f oujda?")
+    assert all(c["name"] in reply for c in talk.api("centres", city="Oujda")["data"])
+    assert wording("utter_ask_age", "darija_latin") not in reply, "the form was left, not resumed"
