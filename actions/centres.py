@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -77,3 +77,39 @@ class ActionListCentres(TawjihAction):
             return []
         await describe_nearest(dispatcher, city_point(city), register, await place_label(place, register), programme)
         return place.slot_events()
+
+
+class ActionCentresNearLocation(TawjihAction):
+    """A location shared on WhatsApp: the nearest centres, with their distance."""
+
+    def name(self) -> str:
+        return "action_centres_near_location"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        register = wording.register_of(tracker)
+        point = shared_point(tracker)
+        if point is None:
+            dispatcher.utter_message(response="utter_ask_city_for_centres")
+            return []
+        centres = await nearest_centres(point)
+        names = await programme_names(register)
+        dispatcher.utter_message(
+            response="utter_centres_near_you",
+            centre_lines="\n".join(wording.centre_line(c, names, register) for c in centres),
+            sample_note=sample_note_for(centres, register),
+        )
+        return []
+
+
+def shared_point(tracker: Tracker) -> Optional[Tuple[float, float]]:
+    """The latitude and longitude the channel put in the message, if they are a real point."""
+    try:
+        latitude = float(latest_entity(tracker, "latitude") or "nan")
+        longitude = float(latest_entity(tracker, "longitude") or "nan")
+    except ValueError:
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # NaN fails both comparisons
+        return None
+    return latitude, longitude

@@ -8,14 +8,10 @@ mkdir -p var
 # Local development secrets, made once and kept out of git (var/ is ignored). In production,
 # set REGISTRY_ADMIN_TOKEN and RASA_AUTH_TOKEN in the environment instead.
 secrets_file=var/dev-secrets.env
-if [ ! -s "$secrets_file" ]; then
-  (umask 077; .venv/bin/python - > "$secrets_file" <<'PY'
-import secrets
-print(f"DEV_REGISTRY_ADMIN_TOKEN={secrets.token_urlsafe(32)}")
-print(f"DEV_RASA_AUTH_TOKEN={secrets.token_urlsafe(32)}")
-PY
-  )
-fi
+touch "$secrets_file" && chmod 600 "$secrets_file"
+for name in DEV_REGISTRY_ADMIN_TOKEN DEV_RASA_AUTH_TOKEN DEV_CONVERSATION_ID_KEY; do
+  grep -q "^$name=" "$secrets_file" || echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> "$secrets_file"
+done
 # shellcheck disable=SC1090
 . "$secrets_file"
 
@@ -29,6 +25,8 @@ export REGISTRY_URL="${REGISTRY_URL:-http://127.0.0.1:${REGISTRY_PORT}}"
 export REGISTRY_DATABASE_URL="${REGISTRY_DATABASE_URL:-sqlite:///var/registry.db}"
 export REGISTRY_ADMIN_TOKEN="${REGISTRY_ADMIN_TOKEN:-$DEV_REGISTRY_ADMIN_TOKEN}"
 export RASA_AUTH_TOKEN="${RASA_AUTH_TOKEN:-$DEV_RASA_AUTH_TOKEN}"
+# Keys the hash that stands for a phone number in conversation ids; changing it starts new conversations.
+export TAWJIH_CONVERSATION_ID_KEY="${TAWJIH_CONVERSATION_ID_KEY:-$DEV_CONVERSATION_ID_KEY}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_SERVER_PORT}/webhook}"
 export TRACKER_STORE_URL="${TRACKER_STORE_URL:-sqlite:///var/tracker.db}"
 export SANIC_HOST=127.0.0.1   # the action server only ever talks to Rasa, on this machine

@@ -11,7 +11,7 @@ import yaml
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.centres import ActionListCentres
+from actions.centres import ActionCentresNearLocation, ActionListCentres
 from actions.conversation import ActionAcceptOffer, ActionAcknowledgeInform, ActionFallback, ActionWelcome
 from actions.eligibility import ActionEligibilityVerdict, ValidateEligibilityForm
 from actions.programme_facts import ActionCareers, ActionCost, ActionHowToApply
@@ -242,3 +242,20 @@ async def test_the_form_leaves_kindly_when_the_registry_is_down(monkeypatch: pyt
     reset_registry_client()
     assert [m["response"] for m in dispatcher.messages] == ["utter_registry_unavailable"]
     assert events == [SlotSet("requested_slot", None)]
+
+
+async def test_a_shared_location_gets_the_registrys_nearest_centres(registry_actions: RegistryProcess) -> None:
+    point = [{"entity": "latitude", "value": 30.42}, {"entity": "longitude", "value": -9.6}]
+    _, [message] = await run(ActionCentresNearLocation(), turn("/share_location", "share_location", entities=point))
+    nearest = api(registry_actions, "centres", near="30.42,-9.6")["data"][:3]
+    lines = [line for line in message["centre_lines"].splitlines() if line.startswith("•")]
+    assert [line.split(" (")[0] for line in lines] == [f"• {c['name']}" for c in nearest]
+
+
+@pytest.mark.parametrize("latitude, longitude", [("nan", "0"), (91, 0), (0, 181), ("x", "y"), (None, None)])
+async def test_an_impossible_location_asks_for_the_city(
+    registry_actions: RegistryProcess, latitude: Any, longitude: Any
+) -> None:
+    point = [{"entity": "latitude", "value": latitude}, {"entity": "longitude", "value": longitude}]
+    _, [message] = await run(ActionCentresNearLocation(), turn("/share_location", "share_location", entities=point))
+    assert message["response"] == "utter_ask_city_for_centres"

@@ -1,14 +1,25 @@
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator
 
 import pytest
 
 from tests.support.processes import ROOT, ActionServerProcess, RasaProcess, RegistryProcess
+from tests.support.standins import RecordingServer
 
 MODEL = ROOT / "models" / "tawjih.tar.gz"
+
+
+@dataclass
+class Platforms:
+    """Stand-ins of Meta's Graph API and Twilio's API, and the secrets the channels were given."""
+
+    graph: RecordingServer
+    twilio: RecordingServer
+    env: Dict[str, str]
 
 
 @dataclass
@@ -17,6 +28,7 @@ class Stack:
     actions: ActionServerProcess
     rasa: RasaProcess
     tracker_db: Path
+    platforms: Platforms
 
 
 @pytest.fixture(scope="session")
@@ -25,14 +37,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[S
     if not MODEL.exists():
         pytest.fail("No trained model: run `make train` (make test does it first).")
     work = tmp_path_factory.mktemp("stack")
+    graph = RecordingServer({"messaging_product": "whatsapp", "messages": [{"id": "wamid.sent"}]})
+    twilio = RecordingServer({"sid": "SM00000000000000000000000000000000", "status": "queued"})
+    channel_env = {
+        "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(12),
+        "WHATSAPP_APP_SECRET": secrets.token_urlsafe(24),
+        "WHATSAPP_ACCESS_TOKEN": secrets.token_urlsafe(24),
+        "WHATSAPP_PHONE_NUMBER_ID": "109876543210",
+        "WHATSAPP_API_BASE": f"{graph.url}/v21.0",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+        "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886",
+        "TWILIO_API_BASE": twilio.url,
+    }
     registry = RegistryProcess(f"sqlite:///{work / 'registry.db'}", log_dir)
     actions = rasa = None
     try:
         actions = ActionServerProcess(registry.url, log_dir)
         tracker_db = work / "tracker.db"
-        rasa = RasaProcess(MODEL, actions.url, f"sqlite:///{tracker_db}", log_dir)
-        yield Stack(registry, actions, rasa, tracker_db)
+        rasa = RasaProcess(MODEL, actions.url, f"sqlite:///{tracker_db}", log_dir, channel_env)
+        yield Stack(registry, actions, rasa, tracker_db, Platforms(graph, twilio, channel_env))
     finally:
         for process in (rasa, actions, registry):
             if process is not None:
                 process.stop()
+        graph.stop()
+        twilio.stop()

@@ -121,7 +121,14 @@ class ActionServerProcess(ManagedProcess):
 
 
 class RasaProcess(ManagedProcess):
-    def __init__(self, model: Path, action_server_url: str, tracker_store_url: str, log_dir: Path) -> None:
+    def __init__(
+        self,
+        model: Path,
+        action_server_url: str,
+        tracker_store_url: str,
+        log_dir: Path,
+        channel_env: Optional[Dict[str, str]] = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_urlsafe(24)
@@ -129,6 +136,8 @@ class RasaProcess(ManagedProcess):
             "ACTION_SERVER_URL": f"{action_server_url}/webhook",
             "TRACKER_STORE_URL": tracker_store_url,
             "RASA_AUTH_TOKEN": self.token,
+            "TAWJIH_CONVERSATION_ID_KEY": secrets.token_urlsafe(24),
+            **(channel_env or {}),
         }
         argv = [
             str(VENV_BIN / "python"),
