@@ -7,17 +7,18 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/tawjih.tar.gz
 SETUP_STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
 TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard language/*.py)
 
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test lint format validate stories eval ablation clean lock
+.PHONY: help setup browser train run test lint format validate stories eval ablation clean lock
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: $(SETUP_STAMP) ## Create .venv with Python 3.10 and install the pinned dependencies
+setup: $(SETUP_STAMP) $(WEB_STAMP) ## Create .venv with Python 3.10, install the pinned Python and npm dependencies
 
 $(SETUP_STAMP): requirements.lock
 	@python=$$(scripts/find-python.sh) || exit 1; \
@@ -27,6 +28,16 @@ $(SETUP_STAMP): requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(PY) -m pip check
 	@touch $@
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund
+	@touch $@
+
+# The web widget's tests drive a real Chromium: Debian's package (and no browser download).
+browser:
+	@command -v chromium >/dev/null || (echo "Installing Debian's chromium for the browser tests" && \
+	  ((apt-get update -qq && apt-get install -y chromium >/dev/null) || sudo apt-get install -y chromium >/dev/null) || \
+	  (echo "Could not install chromium: run 'apt-get install chromium' as root" && exit 1))
 
 train: $(MODEL) ## Train the model, only when data, config, domain or NLU components changed
 
@@ -52,7 +63,7 @@ format: setup ## Reformat the code with ruff
 stories: setup train ## Test stories through NLU and dialogue: rasa test core --fail-on-prediction-errors
 	$(PY) scripts/test_stories.py --model $(MODEL) --stories tests/stories --out results/stories
 
-test: setup train lint validate stories ## The whole suite: lint, data validation, test stories, unit, integration and end-to-end tests
+test: setup browser train lint validate stories ## The whole suite: lint, data validation, test stories, unit, integration and end-to-end tests
 	$(PY) -m pytest
 
 eval: setup ## Train ours and the stock pipeline, score the held-out set: F1 per intent and register, city accuracy, latency

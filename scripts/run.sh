@@ -29,6 +29,10 @@ export RASA_AUTH_TOKEN="${RASA_AUTH_TOKEN:-$DEV_RASA_AUTH_TOKEN}"
 export TAWJIH_CONVERSATION_ID_KEY="${TAWJIH_CONVERSATION_ID_KEY:-$DEV_CONVERSATION_ID_KEY}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_SERVER_PORT}/webhook}"
 export TRACKER_STORE_URL="${TRACKER_STORE_URL:-sqlite:///var/tracker.db}"
+export WEB_HOST="${WEB_HOST:-127.0.0.1}"
+export WEB_PORT="${WEB_PORT:-8080}"
+export WEB_RASA_URL="${WEB_RASA_URL:-http://${RASA_HOST}:${RASA_PORT}}"
+export WEB_ORIGINS="${WEB_ORIGINS:-http://${WEB_HOST}:${WEB_PORT},http://localhost:${WEB_PORT}}"
 export SANIC_HOST=127.0.0.1   # the action server only ever talks to Rasa, on this machine
 
 .venv/bin/python -m registry seed
@@ -36,6 +40,7 @@ export SANIC_HOST=127.0.0.1   # the action server only ever talks to Rasa, on th
 cat <<MSG
 
   Tawjih is starting (Ctrl-C stops everything):
+    Web chat:         http://${WEB_HOST}:${WEB_PORT}/
     Chat (REST):      curl -s -X POST http://${RASA_HOST}:${RASA_PORT}/webhooks/rest/webhook -H 'Content-Type: application/json' -d '{"sender":"me","message":"salam"}'
     Rasa HTTP API:    http://${RASA_HOST}:${RASA_PORT}/status?token=\$RASA_AUTH_TOKEN  (tokens: var/dev-secrets.env)
     Registry API:     ${REGISTRY_URL}/docs   (staff writes need REGISTRY_ADMIN_TOKEN)

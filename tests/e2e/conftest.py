@@ -7,7 +7,7 @@ from typing import Dict, Iterator
 
 import pytest
 
-from tests.support.processes import ROOT, ActionServerProcess, RasaProcess, RegistryProcess
+from tests.support.processes import ROOT, ActionServerProcess, RasaProcess, RegistryProcess, WebProcess, free_port
 from tests.support.standins import RecordingServer
 
 MODEL = ROOT / "models" / "tawjih.tar.gz"
@@ -29,6 +29,7 @@ class Stack:
     rasa: RasaProcess
     tracker_db: Path
     platforms: Platforms
+    web: WebProcess
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[S
     if not MODEL.exists():
         pytest.fail("No trained model: run `make train` (make test does it first).")
     work = tmp_path_factory.mktemp("stack")
+    web_port = free_port()
     graph = RecordingServer({"messaging_product": "whatsapp", "messages": [{"id": "wamid.sent"}]})
     twilio = RecordingServer({"sid": "SM00000000000000000000000000000000", "status": "queued"})
     channel_env = {
@@ -49,16 +51,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[S
         "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
         "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886",
         "TWILIO_API_BASE": twilio.url,
+        "WEB_ORIGINS": f"http://127.0.0.1:{web_port}",
     }
     registry = RegistryProcess(f"sqlite:///{work / 'registry.db'}", log_dir)
-    actions = rasa = None
+    actions = rasa = web = None
     try:
         actions = ActionServerProcess(registry.url, log_dir)
         tracker_db = work / "tracker.db"
         rasa = RasaProcess(MODEL, actions.url, f"sqlite:///{tracker_db}", log_dir, channel_env)
-        yield Stack(registry, actions, rasa, tracker_db, Platforms(graph, twilio, channel_env))
+        web = WebProcess(web_port, rasa.url, log_dir)
+        yield Stack(registry, actions, rasa, tracker_db, Platforms(graph, twilio, channel_env), web)
     finally:
-        for process in (rasa, actions, registry):
+        for process in (web, rasa, actions, registry):
             if process is not None:
                 process.stop()
         graph.stop()

@@ -162,3 +162,14 @@ class RasaProcess(ManagedProcess):
         )
         response.raise_for_status()
         return response.json()
+
+
+class WebProcess(ManagedProcess):
+    """The public page with the chat widget, pointed at a Rasa server."""
+
+    def __init__(self, port: int, rasa_url: str, log_dir: Path) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        env = {"WEB_PORT": str(port), "WEB_RASA_URL": rasa_url}
+        super().__init__(f"web-{port}", [str(VENV_BIN / "python"), "-m", "web"], env, log_dir)
+        self.wait_until(http_ok(f"{self.url}/health"), timeout=60)
