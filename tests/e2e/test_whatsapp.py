@@ -189,3 +189,10 @@ def test_buttons_become_reply_buttons_a_list_or_numbered_text(stack: Stack) -> N
     tapped = {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": buttons[0]["reply"]}}
     verdict = send_and_collect(stack, delivery(phone, tapped), 2)
     assert text_of(verdict[0]).startswith(f"Voici les conditions de {programmes[1]['name_fr']}")
+
+
+def test_a_graph_api_failure_is_retried(stack: Stack) -> None:
+    phone = person()
+    stack.platforms.graph.fail_next(1)
+    first, retry = send_and_collect(stack, delivery(phone, {"type": "text", "text": {"body": "salam"}}), 2)
+    assert first == retry and text_of(retry) == welcome("darija_latin")

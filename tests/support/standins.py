@@ -31,6 +31,7 @@ class RecordingServer:
     def __init__(self, answer: Dict[str, Any]) -> None:
         self.requests: List[Recorded] = []
         self._arrived = threading.Condition()
+        self._failures_left = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,8 +40,10 @@ class RecordingServer:
                 with server._arrived:
                     server.requests.append(Recorded("POST", self.path, dict(self.headers), body))
                     server._arrived.notify_all()
-                payload = json.dumps(answer).encode()
-                self.send_response(200)
+                    failing = server._failures_left > 0
+                    server._failures_left -= int(failing)
+                payload = json.dumps({"error": "temporarily unavailable"} if failing else answer).encode()
+                self.send_response(503 if failing else 200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -53,6 +56,11 @@ class RecordingServer:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def fail_next(self, count: int) -> None:
+        """Answer the next ``count`` requests with a 503, as a platform having a bad minute does."""
+        with self._arrived:
+            self._failures_left = count
 
     def mark(self) -> int:
         with self._arrived:
