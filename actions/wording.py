@@ -76,14 +76,14 @@ def date(value: Optional[str]) -> str:
 
 
 def distance(km: Optional[float], register: str) -> str:
-    return DISTANCE[register].format(km=round(km)) if km is not None else ""
+    if km is None:
+        return ""
+    return DISTANCE[register].format(km=round(km) if km >= 1 else "< 1")
 
 
 def centre_line(centre: Dict[str, Any], programme_names: Dict[str, str], register: str) -> str:
     names = ", ".join(programme_names.get(pid, pid) for pid in centre.get("programmes") or [])
-    where = centre.get("city") or ""
-    if centre.get("address"):
-        where = f"{centre['address']}, {where}"
+    where = centre.get("address") or centre.get("city") or ""
     line = f"• {centre.get('name')} ({where})"
     if centre.get("distance_km") is not None:
         line += f" — {distance(centre['distance_km'], register)}"
