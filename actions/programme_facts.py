@@ -72,8 +72,8 @@ class ActionHowToApply(ProgrammeFactAction):
         dispatcher.utter_message(
             response="utter_how_to_apply",
             programme=name,
-            steps=wording.numbered_list(steps) or wording.TO_CONFIRM[register],
-            documents=wording.bullet_list(documents) or wording.TO_CONFIRM[register],
+            steps=wording.numbered_list(steps, register) or wording.TO_CONFIRM[register],
+            documents=wording.bullet_list(documents, register) or wording.TO_CONFIRM[register],
             link=programme.get("application_url") or wording.TO_CONFIRM[register],
             sample_note=wording.sample_note(programme, register),
         )
@@ -116,7 +116,7 @@ class ActionCareers(ProgrammeFactAction):
         dispatcher.utter_message(
             response="utter_careers",
             programme=name,
-            careers=wording.bullet_list(careers),
+            careers=wording.bullet_list(careers, register),
             diploma=wording.value_or_to_confirm(programme.get("diploma"), register),
             sample_note=wording.sample_note(programme, register),
         )

@@ -70,7 +70,7 @@ class ActionProgrammeDetails(TawjihAction):
         dispatcher.utter_message(
             response="utter_programme_details",
             name=wording.programme_name(programme, register),
-            track=programme.get("track") or "",
+            track=wording.isolate(str(programme.get("track") or ""), register),
             description=description or programme.get("description_fr") or "",
             duration=wording.duration(programme.get("duration_months"), register),
             format=wording.value_or_to_confirm(programme.get("format"), register),

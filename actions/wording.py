@@ -5,6 +5,7 @@ Whole sentences live in ``domain.yml``; this holds only the fragments that depen
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -35,8 +36,19 @@ def programme_name(programme: Dict[str, Any], register: str) -> str:
     return str(programme.get("name_fr") or programme.get("id") or "")
 
 
+_LATIN = re.compile(r"[A-Za-zÀ-ÿ]")
+
+
+def isolate(text: str, register: str) -> str:
+    """French words inside an Arabic-script reply, wrapped in Unicode direction isolates
+    (FSI ... PDI) so that their punctuation stays in place in a right-to-left line."""
+    if register == DARIJA_ARABIC and _LATIN.search(text):
+        return f"\u2068{text}\u2069"
+    return text
+
+
 def value_or_to_confirm(value: Optional[Any], register: str) -> str:
-    return str(value) if value not in (None, "", []) else TO_CONFIRM[register]
+    return isolate(str(value), register) if value not in (None, "", []) else TO_CONFIRM[register]
 
 
 def duration(months: Optional[int], register: str) -> str:
@@ -83,8 +95,8 @@ def distance(km: Optional[float], register: str) -> str:
 
 def centre_line(centre: Dict[str, Any], programme_names: Dict[str, str], register: str) -> str:
     names = ", ".join(programme_names.get(pid, pid) for pid in centre.get("programmes") or [])
-    where = centre.get("address") or centre.get("city") or ""
-    line = f"• {centre.get('name')} ({where})"
+    where = isolate(str(centre.get("address") or centre.get("city") or ""), register)
+    line = f"• {isolate(str(centre.get('name') or ''), register)} ({where})"
     if centre.get("distance_km") is not None:
         line += f" — {distance(centre['distance_km'], register)}"
     return f"{line}\n  {names}" if names else line
@@ -99,20 +111,20 @@ def session_line(session: Dict[str, Any], programme_name: str, register: str) ->
         seats = SEATS_LEFT[register].format(n=session["seats_left"])
     return SESSION_LINE[register].format(
         programme=programme_name,
-        centre=session.get("centre_name") or "",
-        city=session.get("city") or "",
+        centre=isolate(str(session.get("centre_name") or ""), register),
+        city=isolate(str(session.get("city") or ""), register),
         start=date(session.get("start_date")),
         deadline=date(session.get("application_deadline")),
         seats=seats,
     )
 
 
-def bullet_list(items: List[str]) -> str:
-    return "\n".join(f"• {item}" for item in items)
+def bullet_list(items: List[str], register: str = FRENCH) -> str:
+    return "\n".join(f"• {isolate(item, register)}" for item in items)
 
 
-def numbered_list(items: List[str]) -> str:
-    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
+def numbered_list(items: List[str], register: str = FRENCH) -> str:
+    return "\n".join(f"{i}. {isolate(item, register)}" for i, item in enumerate(items, start=1))
 
 
 def money(amount: Optional[int], register: str) -> str:

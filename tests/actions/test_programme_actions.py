@@ -83,3 +83,15 @@ async def test_registry_down_means_a_kind_message_and_an_adviser_offer(
     assert [m["response"] for m in dispatcher.messages] == ["utter_registry_unavailable"]
     assert tracker.latest_message["text"] not in caplog.text
     assert "Traceback" not in caplog.text
+
+
+async def test_french_words_in_an_arabic_reply_are_direction_isolated(
+    registry_env: RegistryProcess, make_tracker: Callable[..., Tracker]
+) -> None:
+    programme = requests.get(f"{registry_env.url}/api/v1/programmes/digital-offshoring", timeout=5).json()
+    arabic, french = CollectingDispatcher(), CollectingDispatcher()
+    await ActionProgrammeDetails().run(arabic, make_tracker("darija_arabic", programme="digital-offshoring"), {})
+    await ActionProgrammeDetails().run(french, make_tracker("french", programme="digital-offshoring"), {})
+    assert arabic.messages[0]["track"] == f"\u2068{programme['track']}\u2069"
+    assert arabic.messages[0]["diploma"] == f"\u2068{programme['diploma']}\u2069"
+    assert french.messages[0]["track"] == programme["track"]
