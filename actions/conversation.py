@@ -52,6 +52,9 @@ class ActionFallback(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        follow_up = follow_up_for(tracker)
+        if follow_up is not None:  # "et à Agadir ?" understood as a place, not as a question
+            return await follow_up().act(dispatcher, tracker, domain)
         if failures_in_a_row(tracker) >= FAILURES_BEFORE_ADVISER:
             register = wording.register_of(tracker)
             dispatcher.utter_message(
@@ -116,9 +119,8 @@ class ActionAcknowledgeInform(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        said = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
-        follow_up = FOLLOW_UPS.get(previous_answer(tracker) or "")
-        if follow_up is not None and said & {"city", "region", "programme"}:
+        follow_up = follow_up_for(tracker)
+        if follow_up is not None:
             return await follow_up().act(dispatcher, tracker, domain)
         register = wording.register_of(tracker)
         dispatcher.utter_message(response="utter_inform_noted", buttons=wording.next_step_buttons(register))
@@ -129,3 +131,11 @@ FOLLOW_UPS: Dict[str, Type[TawjihAction]] = {
     "action_list_sessions": ActionListSessions,
     "action_list_centres": ActionListCentres,
 }
+
+
+def follow_up_for(tracker: Tracker) -> Optional[Type[TawjihAction]]:
+    """The list to show again when a message names only a place or programme right after one."""
+    said = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    if not said & {"city", "region", "programme"}:
+        return None
+    return FOLLOW_UPS.get(previous_answer(tracker) or "")

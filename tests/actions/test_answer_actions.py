@@ -259,3 +259,14 @@ async def test_an_impossible_location_asks_for_the_city(
     point = [{"entity": "latitude", "value": latitude}, {"entity": "longitude", "value": longitude}]
     _, [message] = await run(ActionCentresNearLocation(), turn("/share_location", "share_location", entities=point))
     assert message["response"] == "utter_ask_city_for_centres"
+
+
+async def test_a_place_the_nlu_was_unsure_about_still_follows_up_a_list(registry_actions: RegistryProcess) -> None:
+    before = [
+        {"event": "user", "text": "centres à fès", "parse_data": {"intent": {"name": "ask_centres"}}},
+        {"event": "action", "name": "action_list_centres"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = turn("w agadir?", "nlu_fallback", "darija_latin", [{"entity": "city", "value": "Agadir"}], events=before)
+    _, [message] = await run(ActionFallback(), tracker)
+    assert message["response"] == "utter_centres_in_place" and message["place"] == "Agadir"
