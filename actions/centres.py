@@ -20,6 +20,15 @@ from actions.places import (
 from actions.registry_client import call_registry, registry_client
 
 
+async def centre_listing(centres: List[Dict[str, Any]], register: str) -> Dict[str, str]:
+    """The `centre_lines` and `sample_note` of a response that lists centres."""
+    names = await programme_names(register)
+    return {
+        "centre_lines": "\n".join(wording.centre_line(c, names, register) for c in centres),
+        "sample_note": sample_note_for(centres, register),
+    }
+
+
 async def programme_names(register: str) -> Dict[str, str]:
     programmes = await call_registry(registry_client().programmes)
     return {p["id"]: wording.programme_name(p, register) for p in programmes}
@@ -34,12 +43,8 @@ async def describe_nearest(
 ) -> None:
     """Say that a place has no centre, then name the nearest ones with their distance."""
     centres = await nearest_centres(point, programme)
-    names = await programme_names(register)
     dispatcher.utter_message(
-        response="utter_centres_nearest",
-        place=place_name,
-        centre_lines="\n".join(wording.centre_line(c, names, register) for c in centres),
-        sample_note=sample_note_for(centres, register),
+        response="utter_centres_nearest", place=place_name, **await centre_listing(centres, register)
     )
 
 
@@ -63,12 +68,10 @@ class ActionListCentres(TawjihAction):
         else:
             centres = await call_registry(client.centres, city=place.value, programme=programme)
         if centres:
-            names = await programme_names(register)
             dispatcher.utter_message(
                 response="utter_centres_in_place",
                 place=await place_label(place, register),
-                centre_lines="\n".join(wording.centre_line(c, names, register) for c in centres),
-                sample_note=sample_note_for(centres, register),
+                **await centre_listing(centres, register),
             )
             return place.slot_events()
         city = await city_record(place.value) if place.kind == "city" else None
@@ -94,12 +97,7 @@ class ActionCentresNearLocation(TawjihAction):
             dispatcher.utter_message(response="utter_ask_city_for_centres")
             return []
         centres = await nearest_centres(point)
-        names = await programme_names(register)
-        dispatcher.utter_message(
-            response="utter_centres_near_you",
-            centre_lines="\n".join(wording.centre_line(c, names, register) for c in centres),
-            sample_note=sample_note_for(centres, register),
-        )
+        dispatcher.utter_message(response="utter_centres_near_you", **await centre_listing(centres, register))
         return []
 
 

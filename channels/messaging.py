@@ -11,16 +11,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import time
 from collections import OrderedDict
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
+
+import aiohttp
 
 from language.register import DARIJA_ARABIC, DARIJA_LATIN, FRENCH, detect_register
+
+logger = logging.getLogger(__name__)
 
 MEDIA_KINDS = ("audio", "voice", "image", "video", "sticker", "document")
 _TYPED_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
@@ -143,3 +149,29 @@ class Choices:
 
 def button_payloads(buttons: List[Dict[str, str]]) -> List[str]:
     return [str(b.get("payload") or b.get("title") or "") for b in buttons]
+
+
+async def post_with_retries(
+    platform: str,
+    url: str,
+    timeout_seconds: float,
+    attempts: int,
+    auth: Optional[aiohttp.BasicAuth] = None,
+    **request: Any,
+) -> bool:
+    """POST to a messaging platform: a timeout on every call, retries with backoff on 429, 5xx
+    and network errors; other 4xx are not retried. Logs the status, never the message."""
+    timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+    for attempt in range(1, attempts + 1):
+        try:
+            async with aiohttp.ClientSession(timeout=timeout, auth=auth) as session:
+                async with session.post(url, **request) as reply:
+                    if reply.status < 400:
+                        return True
+                    logger.warning("%s answered %s (attempt %s)", platform, reply.status, attempt)
+                    if reply.status != 429 and reply.status < 500:
+                        return False
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            logger.warning("%s unreachable: %s (attempt %s)", platform, type(error).__name__, attempt)
+        await asyncio.sleep(0.2 * 2 ** (attempt - 1))
+    return False

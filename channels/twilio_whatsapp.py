@@ -14,7 +14,6 @@ covers), TWILIO_API_BASE (default Twilio's), TAWJIH_CONVERSATION_ID_KEY.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from channels.messaging import (
     location_message,
     media_message,
     numbered,
+    post_with_retries,
     split_text,
 )
 
@@ -77,23 +77,14 @@ class TwilioApi:
         self.settings = settings
 
     async def send(self, to: str, body: str) -> bool:
-        url = f"{self.settings.api_base}/2010-04-01/Accounts/{self.settings.account_sid}/Messages.json"
-        auth = aiohttp.BasicAuth(self.settings.account_sid, self.settings.auth_token)
-        form = {"From": self.settings.whatsapp_number, "To": to, "Body": body}
-        timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
-        for attempt in range(1, self.settings.attempts + 1):
-            try:
-                async with aiohttp.ClientSession(timeout=timeout, auth=auth) as session:
-                    async with session.post(url, data=form) as reply:
-                        if reply.status < 400:
-                            return True
-                        logger.warning("Twilio answered %s (attempt %s)", reply.status, attempt)
-                        if reply.status != 429 and reply.status < 500:
-                            return False
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                logger.warning("Twilio unreachable: %s (attempt %s)", type(error).__name__, attempt)
-            await asyncio.sleep(0.2 * 2 ** (attempt - 1))
-        return False
+        return await post_with_retries(
+            "Twilio",
+            f"{self.settings.api_base}/2010-04-01/Accounts/{self.settings.account_sid}/Messages.json",
+            self.settings.timeout_seconds,
+            self.settings.attempts,
+            auth=aiohttp.BasicAuth(self.settings.account_sid, self.settings.auth_token),
+            data={"From": self.settings.whatsapp_number, "To": to, "Body": body},
+        )
 
 
 class TwilioWhatsAppOutput(OutputChannel):

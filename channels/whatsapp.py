@@ -12,7 +12,6 @@ Without the app secret and access token the channel answers 503 and does nothing
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
@@ -20,7 +19,6 @@ import os
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -36,6 +34,7 @@ from channels.messaging import (
     location_message,
     media_message,
     numbered,
+    post_with_retries,
     register_of_text,
     split_text,
 )
@@ -88,23 +87,14 @@ class GraphApi:
         self.settings = settings
 
     async def send(self, payload: Dict[str, Any]) -> bool:
-        url = f"{self.settings.api_base}/{self.settings.phone_number_id}/messages"
-        headers = {"Authorization": f"Bearer {self.settings.access_token}"}
-        timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
-        for attempt in range(1, self.settings.attempts + 1):
-            try:
-                async with aiohttp.ClientSession(timeout=timeout) as session:
-                    async with session.post(url, json=payload, headers=headers) as reply:
-                        if reply.status < 400:
-                            return True
-                        retry = reply.status == 429 or reply.status >= 500
-                        logger.warning("Graph API answered %s (attempt %s)", reply.status, attempt)
-                        if not retry:
-                            return False
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                logger.warning("Graph API unreachable: %s (attempt %s)", type(error).__name__, attempt)
-            await asyncio.sleep(0.2 * 2 ** (attempt - 1))
-        return False
+        return await post_with_retries(
+            "Graph API",
+            f"{self.settings.api_base}/{self.settings.phone_number_id}/messages",
+            self.settings.timeout_seconds,
+            self.settings.attempts,
+            json=payload,
+            headers={"Authorization": f"Bearer {self.settings.access_token}"},
+        )
 
 
 class WhatsAppOutput(OutputChannel):

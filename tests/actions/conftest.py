@@ -32,3 +32,12 @@ def registry_env(sqlite_registry: RegistryProcess, monkeypatch: pytest.MonkeyPat
     reset_registry_client()
     yield sqlite_registry
     reset_registry_client()
+
+
+@pytest.fixture
+def own_registry_env(own_registry: RegistryProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[RegistryProcess]:
+    """Point the actions' client at a private registry, for a test that changes its data."""
+    monkeypatch.setenv("REGISTRY_URL", own_registry.url)
+    reset_registry_client()
+    yield own_registry
+    reset_registry_client()

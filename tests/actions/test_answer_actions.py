@@ -21,22 +21,6 @@ from tests.actions.turns import turn
 from tests.support.processes import ROOT, RegistryProcess, free_port
 
 
-@pytest.fixture
-def registry_actions(sqlite_registry: RegistryProcess, monkeypatch: pytest.MonkeyPatch) -> RegistryProcess:
-    monkeypatch.setenv("REGISTRY_URL", sqlite_registry.url)
-    reset_registry_client()
-    yield sqlite_registry
-    reset_registry_client()
-
-
-@pytest.fixture
-def private_registry(own_registry: RegistryProcess, monkeypatch: pytest.MonkeyPatch) -> RegistryProcess:
-    monkeypatch.setenv("REGISTRY_URL", own_registry.url)
-    reset_registry_client()
-    yield own_registry
-    reset_registry_client()
-
-
 def api(registry: RegistryProcess, path: str, **params: Any) -> Any:
     return requests.get(f"{registry.url}/api/v1/{path}", params=params, timeout=5).json()
 
@@ -50,36 +34,36 @@ async def run(action: Any, tracker: Any) -> tuple:
 CITY_FES = [{"entity": "city", "value": "Fès"}]
 
 
-async def test_centres_in_a_city_are_the_registrys(registry_actions: RegistryProcess) -> None:
+async def test_centres_in_a_city_are_the_registrys(registry_env: RegistryProcess) -> None:
     events, [message] = await run(
         ActionListCentres(), turn("fin kaynin les centres f fes", "ask_centres", "darija_latin", CITY_FES)
     )
     assert message["response"] == "utter_centres_in_place"
-    expected = api(registry_actions, "centres", city="Fès")["data"]
+    expected = api(registry_env, "centres", city="Fès")["data"]
     assert expected and all(c["name"] in message["centre_lines"] for c in expected)
     assert SlotSet("city", "Fès") in events and SlotSet("region", None) in events
 
 
-async def test_a_city_without_a_centre_gets_the_nearest_with_their_distance(registry_actions: RegistryProcess) -> None:
+async def test_a_city_without_a_centre_gets_the_nearest_with_their_distance(registry_env: RegistryProcess) -> None:
     tetouan = [{"entity": "city", "value": "Tétouan"}]
     _, [message] = await run(ActionListCentres(), turn("centres à tétouan ?", "ask_centres", entities=tetouan))
     assert message["response"] == "utter_centres_nearest" and message["place"] == "Tétouan"
-    city = next(c for c in api(registry_actions, "cities", limit=200)["data"] if c["name"] == "Tétouan")
-    nearest = api(registry_actions, "centres", near=f"{city['latitude']},{city['longitude']}")["data"][:3]
+    city = next(c for c in api(registry_env, "cities", limit=200)["data"] if c["name"] == "Tétouan")
+    nearest = api(registry_env, "centres", near=f"{city['latitude']},{city['longitude']}")["data"][:3]
     lines = [line for line in message["centre_lines"].splitlines() if line.startswith("•")]
     assert [line.split(" (")[0] for line in lines] == [f"• {c['name']}" for c in nearest]
     assert f"à {round(nearest[0]['distance_km'])} km" in lines[0]
 
 
-async def test_centres_of_a_region(registry_actions: RegistryProcess) -> None:
+async def test_centres_of_a_region(registry_env: RegistryProcess) -> None:
     region = [{"entity": "region", "value": "souss-massa"}]
     _, [message] = await run(ActionListCentres(), turn("les centres de souss massa", "ask_centres", entities=region))
-    expected = api(registry_actions, "centres", region="souss-massa")["data"]
+    expected = api(registry_env, "centres", region="souss-massa")["data"]
     assert message["response"] == "utter_centres_in_place"
     assert all(c["name"] in message["centre_lines"] for c in expected)
 
 
-async def test_no_place_known_asks_for_the_city(registry_actions: RegistryProcess) -> None:
+async def test_no_place_known_asks_for_the_city(registry_env: RegistryProcess) -> None:
     _, [message] = await run(ActionListCentres(), turn("فين كاينين المراكز", "ask_centres", "darija_arabic"))
     assert message["response"] == "utter_ask_city_for_centres"
 
@@ -88,10 +72,10 @@ def session_starts(lines: str) -> List[str]:
     return [line for line in lines.splitlines() if line.startswith("•")]
 
 
-async def test_sessions_for_the_programme_and_city_in_focus(registry_actions: RegistryProcess) -> None:
+async def test_sessions_for_the_programme_and_city_in_focus(registry_env: RegistryProcess) -> None:
     slots = {"programme": "jobintech-ia", "city": "Rabat"}
     _, [message] = await run(ActionListSessions(), turn("imta katbda?", "ask_sessions", "darija_latin", slots=slots))
-    expected = api(registry_actions, "sessions", programme="jobintech-ia", city="Rabat")["data"]
+    expected = api(registry_env, "sessions", programme="jobintech-ia", city="Rabat")["data"]
     assert message["response"] == "utter_sessions_list"
     shown = session_starts(message["session_lines"])
     assert len(shown) == min(len(expected), SHOWN_AT_MOST)
@@ -100,24 +84,24 @@ async def test_sessions_for_the_programme_and_city_in_focus(registry_actions: Re
         assert f"katbda {day}/{month}/{year}" in line and session["centre_name"] in line
 
 
-async def test_no_session_in_the_city_offers_the_nearest_ones(registry_actions: RegistryProcess) -> None:
+async def test_no_session_in_the_city_offers_the_nearest_ones(registry_env: RegistryProcess) -> None:
     slots = {"programme": "jobintech-data-science"}
     tracker = turn("sessions à Fès ?", "ask_sessions", entities=CITY_FES, slots=slots)
     _, [message] = await run(ActionListSessions(), tracker)
     assert message["response"] == "utter_sessions_alternatives"
-    fes = next(c for c in api(registry_actions, "cities", limit=200)["data"] if c["name"] == "Fès")
+    fes = next(c for c in api(registry_env, "cities", limit=200)["data"] if c["name"] == "Fès")
     nearest = api(
-        registry_actions, "centres", programme="jobintech-data-science", near=f"{fes['latitude']},{fes['longitude']}"
+        registry_env, "centres", programme="jobintech-data-science", near=f"{fes['latitude']},{fes['longitude']}"
     )
     assert nearest["data"][0]["name"] in session_starts(message["session_lines"])[0]
 
 
-async def test_when_nothing_is_open_say_so_and_offer_an_adviser(private_registry: RegistryProcess) -> None:
-    for session in api(private_registry, "sessions", programme="jobintech-ia", limit=200)["data"]:
+async def test_when_nothing_is_open_say_so_and_offer_an_adviser(own_registry_env: RegistryProcess) -> None:
+    for session in api(own_registry_env, "sessions", programme="jobintech-ia", limit=200)["data"]:
         response = requests.patch(
-            f"{private_registry.url}/api/v1/sessions/{session['id']}",
+            f"{own_registry_env.url}/api/v1/sessions/{session['id']}",
             json={"status": "closed"},
-            headers=private_registry.staff_headers(),
+            headers=own_registry_env.staff_headers(),
             timeout=5,
         )
         assert response.status_code == 200
@@ -128,8 +112,8 @@ async def test_when_nothing_is_open_say_so_and_offer_an_adviser(private_registry
     assert "JobInTech — Intelligence artificielle" in message["scope"]
 
 
-async def test_apply_cost_and_careers_come_from_the_programme_record(registry_actions: RegistryProcess) -> None:
-    programme = api(registry_actions, "programmes/digital-offshoring")
+async def test_apply_cost_and_careers_come_from_the_programme_record(registry_env: RegistryProcess) -> None:
+    programme = api(registry_env, "programmes/digital-offshoring")
     tracker = turn("kifach nsjjel", "how_to_apply", "darija_latin", slots={"programme": "digital-offshoring"})
     _, [apply] = await run(ActionHowToApply(), tracker)
     assert apply["steps"].splitlines() == [f"{i}. {s}" for i, s in enumerate(programme["application_steps"], 1)]
@@ -141,12 +125,12 @@ async def test_apply_cost_and_careers_come_from_the_programme_record(registry_ac
 
 
 async def test_nothing_in_the_registry_means_saying_so_and_offering_an_adviser(
-    private_registry: RegistryProcess,
+    own_registry_env: RegistryProcess,
 ) -> None:
     response = requests.patch(
-        f"{private_registry.url}/api/v1/programmes/jobintech-ia",
+        f"{own_registry_env.url}/api/v1/programmes/jobintech-ia",
         json={"careers": []},
-        headers=private_registry.staff_headers(),
+        headers=own_registry_env.staff_headers(),
         timeout=5,
     )
     assert response.status_code == 200
@@ -157,7 +141,7 @@ async def test_nothing_in_the_registry_means_saying_so_and_offering_an_adviser(
         assert [b["payload"] for b in variation["buttons"]] == ["/request_human"]
 
 
-async def test_a_fact_question_without_a_programme_asks_which_one(registry_actions: RegistryProcess) -> None:
+async def test_a_fact_question_without_a_programme_asks_which_one(registry_env: RegistryProcess) -> None:
     events, [message] = await run(ActionCost(), turn("c'est gratuit ?", "ask_cost"))
     assert events == [SlotSet("programme", None)]
     assert message["response"] == "utter_ask_which_programme"
@@ -179,7 +163,7 @@ async def test_second_miss_in_a_row_offers_an_adviser() -> None:
     assert again["response"] == "utter_default"
 
 
-async def test_yes_to_a_sessions_offer_lists_the_sessions(registry_actions: RegistryProcess) -> None:
+async def test_yes_to_a_sessions_offer_lists_the_sessions(registry_env: RegistryProcess) -> None:
     slots = {"offer": "sessions", "programme": "digital-offshoring", "city": "Agadir"}
     events, [message] = await run(ActionAcceptOffer(), turn("oui", "affirm", slots=slots))
     assert message["response"] == "utter_sessions_list" and "Agadir" in message["session_lines"]
@@ -192,7 +176,7 @@ async def test_the_welcome_states_the_retention_period(monkeypatch: pytest.Monke
     assert message["response"] == "utter_welcome" and message["days"] == 30
 
 
-async def test_a_city_said_right_after_sessions_lists_the_sessions_there(registry_actions: RegistryProcess) -> None:
+async def test_a_city_said_right_after_sessions_lists_the_sessions_there(registry_env: RegistryProcess) -> None:
     before = [
         {"event": "user", "text": "sessions jobintech ia à rabat", "parse_data": {"intent": {"name": "ask_sessions"}}},
         {"event": "action", "name": "action_list_sessions"},
@@ -244,24 +228,24 @@ async def test_the_form_leaves_kindly_when_the_registry_is_down(monkeypatch: pyt
     assert events == [SlotSet("requested_slot", None)]
 
 
-async def test_a_shared_location_gets_the_registrys_nearest_centres(registry_actions: RegistryProcess) -> None:
+async def test_a_shared_location_gets_the_registrys_nearest_centres(registry_env: RegistryProcess) -> None:
     point = [{"entity": "latitude", "value": 30.42}, {"entity": "longitude", "value": -9.6}]
     _, [message] = await run(ActionCentresNearLocation(), turn("/share_location", "share_location", entities=point))
-    nearest = api(registry_actions, "centres", near="30.42,-9.6")["data"][:3]
+    nearest = api(registry_env, "centres", near="30.42,-9.6")["data"][:3]
     lines = [line for line in message["centre_lines"].splitlines() if line.startswith("•")]
     assert [line.split(" (")[0] for line in lines] == [f"• {c['name']}" for c in nearest]
 
 
 @pytest.mark.parametrize("latitude, longitude", [("nan", "0"), (91, 0), (0, 181), ("x", "y"), (None, None)])
 async def test_an_impossible_location_asks_for_the_city(
-    registry_actions: RegistryProcess, latitude: Any, longitude: Any
+    registry_env: RegistryProcess, latitude: Any, longitude: Any
 ) -> None:
     point = [{"entity": "latitude", "value": latitude}, {"entity": "longitude", "value": longitude}]
     _, [message] = await run(ActionCentresNearLocation(), turn("/share_location", "share_location", entities=point))
     assert message["response"] == "utter_ask_city_for_centres"
 
 
-async def test_a_place_the_nlu_was_unsure_about_still_follows_up_a_list(registry_actions: RegistryProcess) -> None:
+async def test_a_place_the_nlu_was_unsure_about_still_follows_up_a_list(registry_env: RegistryProcess) -> None:
     before = [
         {"event": "user", "text": "centres à fès", "parse_data": {"intent": {"name": "ask_centres"}}},
         {"event": "action", "name": "action_list_centres"},

@@ -19,7 +19,6 @@ from actions.eligibility import (
     assess,
     qualifies,
 )
-from actions.registry_client import reset_registry_client
 from tests.actions.turns import turn
 from tests.support.processes import RegistryProcess
 
@@ -63,14 +62,6 @@ def test_a_programme_without_criteria_has_no_verdicts_and_anyone_qualifies() -> 
     assert verdicts == [] and qualifies(verdicts)
 
 
-@pytest.fixture
-def registry_actions(sqlite_registry: RegistryProcess, monkeypatch: pytest.MonkeyPatch) -> RegistryProcess:
-    monkeypatch.setenv("REGISTRY_URL", sqlite_registry.url)
-    reset_registry_client()
-    yield sqlite_registry
-    reset_registry_client()
-
-
 async def validate(tracker: Any) -> tuple:
     dispatcher = CollectingDispatcher()
     events = await ValidateEligibilityForm().run(dispatcher, tracker, DOMAIN)
@@ -81,7 +72,7 @@ def slot_values(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-async def test_a_bare_number_answers_the_age_question(registry_actions: RegistryProcess) -> None:
+async def test_a_bare_number_answers_the_age_question(registry_env: RegistryProcess) -> None:
     tracker = turn("18", "nlu_fallback", "darija_latin", slots={"requested_slot": "age"})
     events, said = await validate(tracker)
     assert slot_values(events)["age"] == 18 and said == []
@@ -91,14 +82,14 @@ async def test_a_bare_number_answers_the_age_question(registry_actions: Registry
     "text, register", [("bla bla", "french"), ("ma3rftch", "darija_latin"), ("مافهمتش", "darija_arabic")]
 )
 async def test_an_unreadable_age_is_asked_again_with_an_example(
-    registry_actions: RegistryProcess, text: str, register: str
+    registry_env: RegistryProcess, text: str, register: str
 ) -> None:
     events, said = await validate(turn(text, "inform", register, slots={"requested_slot": "age"}))
     assert said == ["utter_invalid_age"]
     assert SlotSet("age", None) in events
 
 
-async def test_an_impossible_age_is_refused_kindly(registry_actions: RegistryProcess) -> None:
+async def test_an_impossible_age_is_refused_kindly(registry_env: RegistryProcess) -> None:
     tracker = turn(
         "j'ai 150 ans", "inform", entities=[{"entity": "age", "value": 150}], slots={"requested_slot": "age"}
     )
@@ -108,23 +99,23 @@ async def test_an_impossible_age_is_refused_kindly(registry_actions: RegistryPro
     assert "utter_invalid_age" in said and slot_values(events)["age"] is None
 
 
-async def test_a_question_in_the_middle_fills_nothing_so_the_rules_answer_it(registry_actions: RegistryProcess) -> None:
+async def test_a_question_in_the_middle_fills_nothing_so_the_rules_answer_it(registry_env: RegistryProcess) -> None:
     events, said = await validate(turn("c'est gratuit ?", "ask_cost", slots={"requested_slot": "age"}))
     assert said == [] and "age" not in slot_values(events)
 
 
-async def test_the_city_fills_the_home_region_from_the_registry(registry_actions: RegistryProcess) -> None:
+async def test_the_city_fills_the_home_region_from_the_registry(registry_env: RegistryProcess) -> None:
     tracker = turn("ana mn fes", "inform", "darija_latin", slots={"requested_slot": "home_region", "city": "Fès"})
     events, _ = await validate(tracker)
     assert slot_values(events)["home_region"] == "fes-meknes"
 
 
-async def test_a_city_typed_alone_fills_the_home_region(registry_actions: RegistryProcess) -> None:
+async def test_a_city_typed_alone_fills_the_home_region(registry_env: RegistryProcess) -> None:
     events, _ = await validate(turn("قنيطرة", "nlu_fallback", "darija_arabic", slots={"requested_slot": "home_region"}))
     assert slot_values(events)["home_region"] == "rabat-sale-kenitra"
 
 
-async def test_conditions_are_asked_only_when_the_programme_lists_some(registry_actions: RegistryProcess) -> None:
+async def test_conditions_are_asked_only_when_the_programme_lists_some(registry_env: RegistryProcess) -> None:
     form = ValidateEligibilityForm()
     slots = list(DOMAIN["forms"]["eligibility_form"]["required_slots"])
     with_conditions = turn("x", "inform", slots={"programme": "jobintech-ia"})
@@ -135,7 +126,7 @@ async def test_conditions_are_asked_only_when_the_programme_lists_some(registry_
     )
 
 
-async def test_no_answers_the_conditions_question_but_la_safi_stops(registry_actions: RegistryProcess) -> None:
+async def test_no_answers_the_conditions_question_but_la_safi_stops(registry_env: RegistryProcess) -> None:
     slots = {"requested_slot": "conditions_declared", "programme": "jobintech-ia"}
     events, _ = await validate(turn("non", "deny", slots=slots))
     assert slot_values(events)["conditions_declared"] is False
@@ -149,8 +140,8 @@ async def verdict(tracker: Any) -> tuple:
     return events, dispatcher.messages
 
 
-async def test_verdict_per_criterion_matches_the_registry_programme(registry_actions: RegistryProcess) -> None:
-    programme = requests.get(f"{registry_actions.url}/api/v1/programmes/jobintech-data-science", timeout=5).json()
+async def test_verdict_per_criterion_matches_the_registry_programme(registry_env: RegistryProcess) -> None:
+    programme = requests.get(f"{registry_env.url}/api/v1/programmes/jobintech-data-science", timeout=5).json()
     rules = programme["eligibility"]
     slots = {
         "programme": "jobintech-data-science",
@@ -171,13 +162,13 @@ async def test_verdict_per_criterion_matches_the_registry_programme(registry_act
     # With the bac and 19 years, the CMC programmes (bac minimum in the registry) qualify
     qualifying = messages[1]
     assert qualifying["response"] == "utter_eligibility_qualifying"
-    all_programmes = requests.get(f"{registry_actions.url}/api/v1/programmes", timeout=5).json()["data"]
+    all_programmes = requests.get(f"{registry_env.url}/api/v1/programmes", timeout=5).json()["data"]
     expected = [p["name_fr"] for p in all_programmes if p["eligibility"]["min_education_level"] == "bac"]
     assert qualifying["programme_lines"].splitlines() == [f"• {name}" for name in expected]
     assert SlotSet("offer", "sessions") in events
 
 
-async def test_too_young_for_everything_gets_an_adviser_offer(registry_actions: RegistryProcess) -> None:
+async def test_too_young_for_everything_gets_an_adviser_offer(registry_env: RegistryProcess) -> None:
     slots = {"age": 15, "education_level": "college", "home_region": "souss-massa"}
     events, messages = await verdict(turn("15", "inform", "darija_arabic", slots=slots))
     assert [m["response"] for m in messages] == ["utter_eligibility_none"]
@@ -185,7 +176,7 @@ async def test_too_young_for_everything_gets_an_adviser_offer(registry_actions: 
     assert SlotSet("offer", "human") in events
 
 
-async def test_a_darija_age_answer_is_read_whole(registry_actions: RegistryProcess) -> None:
+async def test_a_darija_age_answer_is_read_whole(registry_env: RegistryProcess) -> None:
     """ "3ndi 19 3am": 19, not the 3 of "3ndi" nor of "3am"."""
     events, said = await validate(turn("3ndi 19 3am", "inform", "darija_latin", slots={"requested_slot": "age"}))
     assert slot_values(events)["age"] == 19 and said == []
