@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 import yaml
 
-from language.normaliser import normalise
+from language.normaliser import normalise, phonetic_key
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parents[1] / "registry" / "catalogue.yml"
 CATALOGUE_ENTITIES = ("city", "region", "programme", "education_level")
@@ -24,9 +24,13 @@ _LOCATIVE_PREFIXES = frozenset(("فال", "بال", "ف", "ب", "f", "b"))  # "i
 # Words after which an everyday word that is also a place name is taken for the place,
 # including "son / daughter of" ("weld fas", "bent jdida"), the usual way to say where one is from.
 PLACE_WORDS = frozenset(
-    "f fi à a au de dans vers mn men min l b near ville mdina weld ould bent wlad sakn saken"
-    " في ف من ل ب مدينه ولد بنت ولاد ساكن".split()
+    "f fi à a au de d dans vers pour pres mn men min l b near ville mdina weld ould bent wlad sakn saken qrib hda"
+    " في ف من ل ب مدينه ولد بنت ولاد ساكن قريب حدا".split()
 )
+# Entities also looked up by phonetic key (a spelling the catalogue does not list, such as
+# "tnja", "mknes", "لعيون"), but only for words the training data never uses otherwise
+# ("lbdya", "vous", "centre" have keys of places too), right after a place word or alone.
+_KEYED_ENTITIES = ("city",)
 _AGE_AFTER = re.compile(r"^(ans?|3am|sna|snin|snine|عام|سنه|سنين|عامات|years?|yo)$")
 _AGE_BEFORE = re.compile(r"^(3ndi|عندي|3mri|3omri|عمري|age|j'ai|jai)$")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
@@ -41,6 +45,10 @@ def _spellings(record: Dict[str, Any], *names: str) -> Iterable[str]:
     yield from (str(alias) for alias in record.get("aliases") or [])
 
 
+def _phonetic_phrase(normalised: str) -> str:
+    return " ".join(phonetic_key(word) for word in normalised.split())
+
+
 def _key(spelling: str) -> str:
     return normalise(spelling.replace("-", " "))
 
@@ -52,6 +60,8 @@ class Gazetteer:
     tables: Dict[str, Dict[str, str]]
     ambiguous: Set[str] = field(default_factory=set)
     max_words: int = 5
+    keys: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    known_words: Set[str] = field(default_factory=set)
 
     @classmethod
     def from_catalogue(cls, catalogue: Dict[str, Any]) -> "Gazetteer":
@@ -70,7 +80,14 @@ class Gazetteer:
                         if key:
                             tables[entity].setdefault(key, str(record[value_field]))
         ambiguous = {_key(s) for s in catalogue.get("ambiguous_spellings") or []}
-        return cls(tables, ambiguous)
+        keys: Dict[str, Dict[str, str]] = {}
+        for entity in _KEYED_ENTITIES:
+            values_by_key: Dict[str, Set[str]] = {}
+            for spelling, value in tables[entity].items():
+                values_by_key.setdefault(_phonetic_phrase(spelling), set()).add(value)
+            # A key two places share ("sl": Salé? Safi?) names neither.
+            keys[entity] = {key: next(iter(values)) for key, values in values_by_key.items() if len(values) == 1}
+        return cls(tables, ambiguous, keys=keys)
 
     @classmethod
     def load(cls, path: Optional[Path] = None) -> "Gazetteer":
@@ -78,11 +95,21 @@ class Gazetteer:
             return cls.from_catalogue(yaml.safe_load(handle))
 
     def to_json(self) -> Dict[str, Any]:
-        return {"tables": self.tables, "ambiguous": sorted(self.ambiguous)}
+        return {
+            "tables": self.tables,
+            "ambiguous": sorted(self.ambiguous),
+            "keys": self.keys,
+            "known_words": sorted(self.known_words),
+        }
 
     @classmethod
     def from_json(cls, data: Dict[str, Any]) -> "Gazetteer":
-        return cls(data["tables"], set(data["ambiguous"]))
+        return cls(
+            data["tables"],
+            set(data["ambiguous"]),
+            keys=data.get("keys", {}),
+            known_words=set(data.get("known_words", [])),
+        )
 
     def _lookup(self, entity: str, phrase: str, single_word: bool) -> Optional[str]:
         table = self.tables[entity]
@@ -116,12 +143,27 @@ class Gazetteer:
                         break
                 if match:
                     break
+            if not match and (len(words) == 1 or (i > 0 and words[i - 1] in PLACE_WORDS)):
+                match = self._match_by_key(words, i)
             if match:
                 found.append(match)
                 i = match[1]
             else:
                 i += 1
         return found
+
+    def _match_by_key(self, words: List[str], i: int) -> Optional[Mention]:
+        """The longest phrase at ``i`` whose phonetic key is one place's (words of three letters or more)."""
+        for length in range(min(self.max_words, len(words) - i), 0, -1):
+            phrase = words[i : i + length]
+            if any(len(word) < 3 or word in self.known_words for word in phrase):
+                continue
+            key = _phonetic_phrase(" ".join(phrase))
+            for entity in _KEYED_ENTITIES:
+                value = self.keys.get(entity, {}).get(key)
+                if value is not None:
+                    return (i, i + length, entity, value)
+        return None
 
     def resolve(self, entity: str, text: str) -> Optional[str]:
         """The catalogue value for a spelling a classifier extracted, or None if it names nothing we know."""

@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -21,7 +21,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from language.catalogue import CATALOGUE_ENTITIES, Gazetteer, find_ages, valid_age
-from language.normaliser import normalise_word
+from language.normaliser import normalise_word, phonetic_key
 from language.register import detect_register
 
 REGISTER_ENTITY = "register"
@@ -81,7 +81,9 @@ class DarijaNormaliser(FingerprintedByCode):
 
     It runs right after the tokenizer and keeps every token's offsets in the original text,
     so entity spans in the training data stay aligned and extracted values keep the
-    person's own spelling for the entity resolver to map.
+    person's own spelling for the entity resolver to map. Each token's lemma becomes its
+    cross-script phonetic key (``phonetic_key``): a CountVectorsFeaturizer with
+    ``use_lemma: true`` featurizes the keys, the ones with ``use_lemma: false`` the words.
     """
 
     @classmethod
@@ -98,7 +100,7 @@ class DarijaNormaliser(FingerprintedByCode):
         for token in message.get(TOKENS_NAMES[TEXT]) or []:
             normalised = normalise_word(token.text) or token.text.lower()
             token.text = normalised
-            token.lemma = normalised
+            token.lemma = phonetic_key(normalised)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -109,6 +111,21 @@ class DarijaNormaliser(FingerprintedByCode):
         for example in training_data.training_examples:
             self._normalise_tokens(example)
         return training_data
+
+
+def words_outside_places(training_data: TrainingData) -> Set[str]:
+    """Every (normalised) word the training examples use other than inside a city or region annotation."""
+    words: Set[str] = set()
+    for example in training_data.training_examples:
+        places = [
+            (entity["start"], entity["end"])
+            for entity in example.get(ENTITIES) or []
+            if entity.get("entity") in ("city", "region") and "start" in entity
+        ]
+        for token in example.get(TOKENS_NAMES[TEXT]) or []:
+            if not any(start <= token.start < end for start, end in places):
+                words.add(token.text)
+    return words
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
@@ -147,6 +164,7 @@ class CatalogueEntityExtractor(FingerprintedByCode, EntityExtractorMixin):
     def train(self, training_data: TrainingData) -> Resource:
         path = Path(self._config["catalogue"]) if self._config.get("catalogue") else None
         self._gazetteer = Gazetteer.load(path)
+        self._gazetteer.known_words = words_outside_places(training_data)
         with self._model_storage.write_to(self._resource) as directory:
             (directory / self.GAZETTEER_FILE).write_text(
                 json.dumps(self._gazetteer.to_json(), ensure_ascii=False), encoding="utf-8"

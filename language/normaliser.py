@@ -110,3 +110,52 @@ def normalise_word(word: str) -> str:
 def normalise(text: str) -> str:
     """A whole message, word by word, with single spaces."""
     return " ".join(w for w in (normalise_word(part) for part in strip_invisible(text).split()) if w)
+
+
+# The phonetic key: one Latin skeleton for a word whatever the script, so "واش", "wach" and
+# "wash" meet, and so do "خاصني" / "khassni" / "5asni" or "الباك" / "lbac". Darija in Arabic
+# script leaves out short vowels and Arabizi writes them every which way, so vowels go, and
+# letters that Arabizi spells several ways (ch / sh / x, kh / 5, q / 9 / k / c, h / 7) share
+# one symbol. It is lossy on purpose: it is an extra feature beside the normalised word.
+_KEY_ARABIC_LETTERS = str.maketrans(
+    {
+        "ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "h", "خ": "5", "د": "d", "ذ": "d",
+        "ر": "r", "ز": "z", "س": "s", "ش": "x", "ص": "s", "ض": "d", "ط": "t", "ظ": "d",
+        "ع": "", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m", "ن": "n",
+        "ه": "h", "ء": "", "پ": "b", "ڤ": "f", "ا": "", "و": "", "ي": "",
+    }
+)  # fmt: skip
+_KEY_LATIN_SOUNDS = (
+    ("ch", "x"), ("sh", "x"), ("kh", "5"), ("gh", "g"), ("dj", "j"), ("ou", ""),
+    ("q", "k"), ("c", "k"), ("9", "k"), ("7", "h"), ("3", ""), ("2", ""), ("8", "h"),
+    ("p", "b"), ("v", "f"),
+)  # fmt: skip
+_KEY_LATIN_VOWELS = re.compile(r"[aeiouyw]")  # inside a word, w and y are و and ي: long vowels
+_KEY_RUN = re.compile(r"(.)\1+")
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
+
+
+def phonetic_key(word: str) -> str:
+    """A normalised word (``normalise_word``) to its cross-script skeleton; numbers unchanged.
+
+    Word-initial و / ي / w / y are consonants and stay; the Arabic article ال is Arabizi's "l".
+    """
+    if not word or _DIGITS_ONLY.match(word):
+        return word
+    if _ARABIC_LETTER.search(word):
+        if word.startswith("ال") and len(word) > 3:
+            word = "l" + word[2:]
+        head = {"و": "w", "ي": "y"}.get(word[0], "")
+        if head:
+            word = word[1:]
+        if word.endswith("ه") and len(word) > 3:  # mostly ة, folded into ه: a final vowel
+            word = word[:-1]
+        key = head + word.translate(_KEY_ARABIC_LETTERS)
+    else:
+        head = word[0] if word[0] in "wy" else ""
+        word = word[len(head) :]
+        for spelling, sound in _KEY_LATIN_SOUNDS:
+            word = word.replace(spelling, sound)
+        key = head + _KEY_LATIN_VOWELS.sub("", word)
+    key = _KEY_RUN.sub(r"\1", key)
+    return key or word

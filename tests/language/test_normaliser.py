@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from language.normaliser import normalise, normalise_word
+from language.normaliser import normalise, normalise_word, phonetic_key
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,34 @@ def test_is_deterministic_and_idempotent() -> None:
     text = "Wach 5assni LBAC bach nsajjal f JobInTech? شكراااا"
     once = normalise(text)
     assert once == normalise(text) == normalise(once)
+
+
+@pytest.mark.parametrize(
+    ("arabic_script", "arabizi"),
+    [
+        ("واش", "wach"),
+        ("وش", "wash"),
+        ("خاصني", "5asni"),
+        ("الباك", "lbac"),
+        ("كيفاش", "kifax"),
+        ("بغيت", "bghit"),
+        ("نقرا", "n9ra"),
+        ("شحال", "ch7al"),
+        ("عندي", "andi"),
+        ("ديال", "dial"),
+        ("التكوين", "ltakwin"),
+        ("معلومات", "ma3lomat"),
+        ("بلاصة", "blassa"),
+        ("يكون", "ykon"),
+        ("ايه", "iyeh"),
+    ],
+)
+def test_both_scripts_share_one_phonetic_key(arabic_script: str, arabizi: str) -> None:
+    assert phonetic_key(normalise_word(arabic_script)) == phonetic_key(normalise_word(arabizi))
+
+
+def test_phonetic_key_keeps_numbers_and_tells_words_apart() -> None:
+    assert phonetic_key("212") == "212"
+    assert phonetic_key(normalise_word("code")) != phonetic_key(normalise_word("212"))
+    keys = {phonetic_key(normalise_word(word)) for word in ["wach", "fin", "imta", "chhal", "kifach", "lbac", "takwin"]}
+    assert len(keys) == 7
