@@ -91,9 +91,9 @@ def test_centres_in_a_city_in_arabizi(stack: Stack) -> None:
 def test_a_city_spelled_in_a_way_the_catalogue_does_not_list_is_still_found(stack: Stack) -> None:
     talk = Conversation(stack)
     talk.say("salam")
-    reply = talk.say("fin kayn lmarkaz f mknes")  # the catalogue lists meknes, mekness, mknas...
-    assert reply.startswith("Hahoma les centres f Meknès")
-    expected = talk.api("centres", city="Meknès")["data"]
+    reply = talk.say("fin kayn lmarkaz f fass")  # the catalogue lists fes, fez, fas, faas...
+    assert reply.startswith("Hahoma les centres f Fès")
+    expected = talk.api("centres", city="Fès")["data"]
     assert expected and all(c["name"] in reply for c in expected)
 
 
