@@ -8,12 +8,13 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/tawjih.tar.gz
 SETUP_STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
-TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard language/*.py)
+NLU_TABLES := data/nlu/catalogue.yml
+TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(NLU_TABLES) $(shell find data -name '*.yml' 2>/dev/null) $(wildcard language/*.py)
 
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser train run test lint format validate stories eval ablation clean lock
+.PHONY: help setup browser tables train run test lint format validate stories eval ablation clean lock
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +40,12 @@ browser:
 	  ((apt-get update -qq && apt-get install -y chromium >/dev/null) || sudo apt-get install -y chromium >/dev/null) || \
 	  (echo "Could not install chromium: run 'apt-get install chromium' as root" && exit 1))
 
+tables: $(NLU_TABLES) ## Regenerate the NLU lookup tables and synonyms from registry/catalogue.yml
+
+$(NLU_TABLES): registry/catalogue.yml language/nlu_tables.py | $(SETUP_STAMP)
+	$(PY) -m language.nlu_tables
+	@touch $@
+
 train: $(MODEL) ## Train the model, only when data, config, domain or NLU components changed
 
 $(MODEL): $(SETUP_STAMP) $(TRAINING_INPUTS)
@@ -48,7 +55,7 @@ $(MODEL): $(SETUP_STAMP) $(TRAINING_INPUTS)
 run: setup train ## Set up if needed, train if stale, seed the registry, start every part
 	@scripts/run.sh
 
-validate: setup ## Check training data and domain for consistency
+validate: setup tables ## Check training data and domain for consistency
 	$(RASA) data validate --max-history 5
 
 lint: setup ## ruff and mypy
