@@ -13,7 +13,9 @@ from typing import List, Optional
 
 
 def rasa_argv(arguments: List[str], token: str) -> List[str]:
-    return ["rasa", "run", "--enable-api", "--auth-token", token, *arguments]
+    # "--auth-token=TOKEN", not "--auth-token TOKEN": a generated token may begin with "-",
+    # which argparse would take for an option and refuse to start.
+    return ["rasa", "run", "--enable-api", f"--auth-token={token}", *arguments]
 
 
 def main(arguments: Optional[List[str]] = None) -> int:

@@ -121,6 +121,20 @@ def test_the_token_is_not_on_rasas_command_line_where_ps_shows_it(stack: Stack) 
     assert stack.rasa.token not in command_line
 
 
+def test_a_token_beginning_with_a_dash_reaches_rasa_whole() -> None:
+    # secrets.token_urlsafe begins with "-" once in 64 draws: Rasa must still start with it.
+    import importlib.util
+
+    from rasa.__main__ import create_argument_parser
+
+    spec = importlib.util.spec_from_file_location("serve_rasa", ROOT / "scripts" / "serve_rasa.py")
+    assert spec is not None and spec.loader is not None
+    serve_rasa = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve_rasa)
+    arguments = create_argument_parser().parse_args(serve_rasa.rasa_argv(["--port", "5005"], "-Xy_9")[1:])
+    assert arguments.auth_token == "-Xy_9" and arguments.port == 5005
+
+
 def test_rasa_refuses_to_start_without_a_token() -> None:
     environment = {key: value for key, value in os.environ.items() if key != "RASA_AUTH_TOKEN"}
     finished = subprocess.run(
