@@ -38,7 +38,18 @@ _ARABIC = re.compile(r"[\u0600-\u06ff]")
 Mention = Tuple[int, int, str, str]
 
 
-def _spellings(record: Dict[str, Any], *names: str) -> Iterable[str]:
+# Where each entity's names are in the catalogue: entity, section, the fields that spell a
+# record (aliases come on top), the field whose value the NLU gives.
+CATALOGUE_SOURCES: Tuple[Tuple[str, str, Tuple[str, ...], str], ...] = (
+    ("city", "cities", ("name", "name_ar", "id"), "name"),
+    ("region", "regions", ("id", "name_fr", "name_ar"), "id"),
+    ("programme", "programmes", ("id", "name_fr", "name_ar"), "id"),
+    ("education_level", "education_levels", ("id", "name_fr", "name_ar"), "id"),
+)
+
+
+def spellings(record: Dict[str, Any], *names: str) -> Iterable[str]:
+    """Every way the catalogue spells ``record``: its ``names`` fields, then its aliases."""
     for name in names:
         if record.get(name):
             yield str(record[name])
@@ -66,15 +77,9 @@ class Gazetteer:
     @classmethod
     def from_catalogue(cls, catalogue: Dict[str, Any]) -> "Gazetteer":
         tables: Dict[str, Dict[str, str]] = {entity: {} for entity in CATALOGUE_ENTITIES}
-        sources = (
-            ("city", catalogue.get("cities", []), ("name", "name_ar", "id"), "name"),
-            ("region", catalogue.get("regions", []), ("id", "name_fr", "name_ar"), "id"),
-            ("programme", catalogue.get("programmes", []), ("id", "name_fr", "name_ar"), "id"),
-            ("education_level", catalogue.get("education_levels", []), ("id", "name_fr", "name_ar"), "id"),
-        )
-        for entity, records, names, value_field in sources:
-            for record in records:
-                for spelling in _spellings(record, *names):
+        for entity, section, names, value_field in CATALOGUE_SOURCES:
+            for record in catalogue.get(section) or []:
+                for spelling in spellings(record, *names):
                     # "digital-offshoring" reaches us as one token, "digital offshoring" as two
                     for key in {_key(spelling), normalise(spelling)}:
                         if key:

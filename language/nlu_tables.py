@@ -14,19 +14,17 @@ is far more often "enough" than the city. They keep their synonyms, which only a
 value already extracted as an entity.
 
 ``make tables`` (and ``make train``) regenerate the file; a test fails if it is out of date.
-``python -m language.nlu_tables --check`` exits 1 when it is.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Tuple
 
 import yaml
 
-from language.catalogue import DEFAULT_CATALOGUE
+from language.catalogue import CATALOGUE_SOURCES, DEFAULT_CATALOGUE, spellings
 
 NLU_TABLES_FILE = Path(__file__).resolve().parents[1] / "data" / "nlu" / "catalogue.yml"
 
@@ -35,20 +33,11 @@ HEADER = """\
 # Do not edit: add a spelling to the catalogue's `aliases` and regenerate.
 """
 
-# entity, catalogue section, the fields that spell a record, the field that is its value
-_SOURCES: Tuple[Tuple[str, str, Tuple[str, ...], str], ...] = (
-    ("city", "cities", ("name", "name_ar", "id"), "name"),
-    ("region", "regions", ("id", "name_fr", "name_ar"), "id"),
-    ("programme", "programmes", ("id", "name_fr", "name_ar"), "id"),
-    ("education_level", "education_levels", ("id", "name_fr", "name_ar"), "id"),
-)
 
-
-def _spellings(record: Dict[str, Any], fields: Iterable[str]) -> List[str]:
-    found = [str(record[name]) for name in fields if record.get(name)]
-    found += [str(alias) for alias in record.get("aliases") or []]
+def _unique_spellings(record: Dict[str, Any], fields: Iterable[str]) -> List[str]:
+    """The record's spellings, each once whatever its case."""
     unique: Dict[str, str] = {}
-    for spelling in found:
+    for spelling in spellings(record, *fields):
         unique.setdefault(spelling.strip().lower(), spelling.strip())
     return list(unique.values())
 
@@ -68,21 +57,21 @@ def nlu_tables(catalogue: Dict[str, Any]) -> str:
     lookups: Dict[str, List[str]] = {}
     values_of: Dict[str, set] = {}
     synonyms: List[Tuple[str, List[str]]] = []
-    for entity, section, fields, value_field in _SOURCES:
+    for entity, section, fields, value_field in CATALOGUE_SOURCES:
         table: Dict[str, str] = {}
         for record in catalogue.get(section) or []:
             value = str(record[value_field])
-            spellings = _spellings(record, fields)
-            for spelling in spellings:
+            record_spellings = _unique_spellings(record, fields)
+            for spelling in record_spellings:
                 values_of.setdefault(spelling.lower(), set()).add(value)
                 if spelling.lower() not in ambiguous:
                     table.setdefault(spelling.lower(), spelling)
-            synonyms.append((value, [s for s in spellings if s.lower() != value.lower()]))
+            synonyms.append((value, [s for s in record_spellings if s.lower() != value.lower()]))
         lookups[entity] = sorted(table.values(), key=str.lower)
 
-    blocks = [_block("lookup", entity, spellings) for entity, spellings in lookups.items()]
-    for value, spellings in synonyms:
-        unshared = [s for s in spellings if values_of[s.lower()] == {value}]
+    blocks = [_block("lookup", entity, table_spellings) for entity, table_spellings in lookups.items()]
+    for value, other_spellings in synonyms:
+        unshared = [s for s in other_spellings if values_of[s.lower()] == {value}]
         if unshared:
             blocks.append(_block("synonym", value, unshared))
     return HEADER + 'version: "3.1"\n\nnlu:\n' + "\n".join(blocks)
@@ -93,17 +82,9 @@ def generated_text(catalogue_path: Path = DEFAULT_CATALOGUE) -> str:
         return nlu_tables(yaml.safe_load(handle))
 
 
-def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="Exit 1 if the file is out of date; write nothing.")
-    args = parser.parse_args(argv)
+def main() -> int:
     text = generated_text()
     current = NLU_TABLES_FILE.read_text(encoding="utf-8") if NLU_TABLES_FILE.exists() else ""
-    if args.check:
-        if current != text:
-            print(f"{NLU_TABLES_FILE} is out of date: run `make tables`", file=sys.stderr)
-            return 1
-        return 0
     if current != text:
         NLU_TABLES_FILE.write_text(text, encoding="utf-8")
         print(f"Wrote {NLU_TABLES_FILE.relative_to(NLU_TABLES_FILE.parents[2])}")
