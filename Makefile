@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(NLU_TABLES) $(
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser tables train run test lint format validate stories eval ablation clean lock
+.PHONY: help setup browser tables train run purge test lint format validate stories eval ablation clean lock
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ $(MODEL): $(SETUP_STAMP) $(TRAINING_INPUTS)
 
 run: setup train ## Set up if needed, train if stale, seed the registry, start every part
 	@scripts/run.sh
+
+purge: setup ## Delete conversations older than TAWJIH_RETENTION_DAYS now (make run does it every hour)
+	TRACKER_STORE_URL="$${TRACKER_STORE_URL:-sqlite:///var/tracker.db}" $(PY) -m privacy purge
 
 validate: setup tables ## Check training data and domain for consistency
 	$(RASA) data validate --max-history 5

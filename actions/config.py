@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from privacy.retention import retention_days
+
 
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
@@ -43,5 +45,6 @@ class RegistryClientSettings:
 
 
 def conversation_retention_days() -> int:
-    """How long conversation logs are kept; the welcome tells every newcomer this figure."""
-    return _int("TAWJIH_RETENTION_DAYS", 90)
+    """How long conversation logs are kept (``privacy.retention`` deletes them after); the
+    welcome tells every newcomer this figure."""
+    return retention_days()

@@ -45,6 +45,7 @@ cat <<MSG
     Rasa HTTP API:    http://${RASA_HOST}:${RASA_PORT}/status?token=\$RASA_AUTH_TOKEN  (tokens: var/dev-secrets.env)
     Registry API:     ${REGISTRY_URL}/docs   (staff writes need REGISTRY_ADMIN_TOKEN)
     Action server:    127.0.0.1:${ACTION_SERVER_PORT} (internal only)
+    Retention:        conversations older than ${TAWJIH_RETENTION_DAYS:-90} days are deleted every hour
 
 MSG
 exec .venv/bin/honcho -f Procfile start

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from typing import Any, Dict, List
 
@@ -59,12 +60,17 @@ def programme(talk: Conversation, programme_id: str) -> Dict[str, Any]:
     return talk.api(f"programmes/{programme_id}")
 
 
-def test_first_contact_says_what_is_kept_and_how_to_erase_it(stack: Stack) -> None:
+def test_first_contact_says_what_is_kept_and_erasing_it_is_done_when_asked(stack: Stack) -> None:
     talk = Conversation(stack)
     reply = talk.say("salam")
     assert reply == welcome("darija_latin")
     assert f"{RETENTION_DAYS} youm" in reply and "machi bnadem" in reply
+    talk.say("3ndi 17 3am w ana mn kaza")
     assert talk.say("bghit tmss7o les données dyali") == wording("utter_data_deletion_ack", "darija_latin")
+    with sqlite3.connect(stack.tracker_db) as db:
+        kept = db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (talk.sender,)).fetchone()[0]
+    assert kept == 0, "the whole conversation, age and city included, is erased"
+    assert talk.say("salam") == welcome("darija_latin"), "the next message starts afresh"
 
 
 def test_programme_list_then_details_in_french(stack: Stack) -> None:

@@ -1,0 +1,66 @@
+"""``python -m privacy purge``: delete conversation events older than TAWJIH_RETENTION_DAYS.
+
+With ``--every SECONDS`` it runs again at that interval until stopped (``make run`` starts it
+with one hour); without, it runs once, for a cron job. The database is TRACKER_STORE_URL's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from typing import List, Optional
+
+import sqlalchemy as sa
+
+from privacy.retention import purge_expired, retention_days
+
+logger = logging.getLogger("privacy")
+
+
+def _sqlite_file_missing(engine: sa.engine.Engine) -> bool:
+    """A SQLite tracker store Rasa has not created yet holds no conversation to purge."""
+    database = engine.url.database
+    return engine.dialect.name == "sqlite" and bool(database) and not os.path.exists(database)
+
+
+def main(argv: Optional[List[str]] = None, stop: Optional[threading.Event] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m privacy", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    purge = commands.add_parser("purge", help="Delete conversation events older than the retention period.")
+    purge.add_argument("--every", type=float, default=0, help="Run again every SECONDS until stopped.")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    url = os.environ.get("TRACKER_STORE_URL", "").strip()
+    if not url:
+        print("TRACKER_STORE_URL is not set: no tracker store to purge.", file=sys.stderr)
+        return 2
+    try:
+        days = retention_days()
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    stop = stop or threading.Event()
+    while True:
+        try:
+            removed = 0 if _sqlite_file_missing(engine) else purge_expired(engine, days)
+            logger.info("Retention %d days: deleted %d conversation events older than that.", days, removed)
+        except sa.exc.SQLAlchemyError as error:
+            # The URL may carry a password: name the error's kind only.
+            logger.error(
+                "Could not purge the tracker store (%s)%s.",
+                type(error).__name__,
+                "; will try again at the next round" if args.every else "",
+            )
+            if not args.every:
+                return 1
+        if not args.every or stop.wait(args.every):
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

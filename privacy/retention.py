@@ -1,0 +1,42 @@
+"""Conversations are kept ``TAWJIH_RETENTION_DAYS`` days (90 unless set), then deleted.
+
+Rasa's SQL tracker store keeps one row per event in the ``events`` table, with its time. Every
+event older than the retention period goes. A conversation session ends after an hour of silence
+(``session_config`` in domain.yml), so what goes is whole past sessions, never part of a live one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Optional
+
+import sqlalchemy as sa
+
+DEFAULT_RETENTION_DAYS = 90
+EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
+
+
+def retention_days() -> int:
+    """How long conversations are kept; the welcome tells every newcomer this figure."""
+    raw = os.environ.get("TAWJIH_RETENTION_DAYS", "").strip()
+    days = int(raw) if raw else DEFAULT_RETENTION_DAYS
+    if days < 1:
+        raise ValueError("TAWJIH_RETENTION_DAYS must be at least 1")
+    return days
+
+
+def purge_expired(engine: sa.engine.Engine, days: int, now: Optional[float] = None) -> int:
+    """Delete every event older than ``days`` days; returns how many went."""
+    cutoff = (time.time() if now is None else now) - days * 86400
+    inspector = sa.inspect(engine)
+    if not inspector.has_table("events"):
+        return 0  # Rasa creates the table with the first conversation
+    with engine.begin() as connection:
+        return connection.execute(sa.delete(EVENTS).where(EVENTS.c.timestamp < cutoff)).rowcount
+
+
+def erase_conversation(engine: sa.engine.Engine, sender_id: str) -> int:
+    """Delete every event of one conversation, all sessions; returns how many went."""
+    with engine.begin() as connection:
+        return connection.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id == sender_id)).rowcount
