@@ -78,7 +78,52 @@ DARIJA_SPELLINGS: Dict[str, str] = {
     **dict.fromkeys(["salam", "slm", "slam", "salamo", "salamou", "ssalam"], "salam"),
     **dict.fromkeys(["chno", "chnou", "chnu", "achno", "ach", "chnowa", "chnouwa"], "chno"),
     **dict.fromkeys(["lbac", "lbak", "bak", "lbaccalaureat"], "lbac"),
+    **dict.fromkeys(["brit", "bgheet", "bghiit", "bghitt"], "bghit"),
+    **dict.fromkeys(["3afak", "3fak", "afak", "3afek", "3afakom", "3fk", "3afakoum"], "3afak"),
+    **dict.fromkeys(["mzyan", "mzian", "mezyan", "mezian", "mzn", "mzyn"], "mzyan"),
+    **dict.fromkeys(["bzaf", "bzf", "bezaf", "bzzaf", "bezzaf"], "bzaf"),
+    **dict.fromkeys(["chi", "shi", "xi"], "chi"),
+    **dict.fromkeys(["wa7ed", "wa7d", "wahed", "wahd", "wa7id", "wahid"], "wa7ed"),
+    **dict.fromkeys(["3lach", "3lah", "3lache", "3lash", "alach", "3lax"], "3lach"),
+    **dict.fromkeys(["labas", "lbas", "labass", "labes", "lbass"], "labas"),
+    **dict.fromkeys(["mumkin", "momkin", "mmkn", "mumkine", "momkine", "mmkin", "moumkin"], "mumkin"),
+    **dict.fromkeys(["nqder", "nqdar", "nkder", "nqdr", "nkdar"], "nqder"),
+    **dict.fromkeys(["n3rf", "n3ref", "na3ref", "n3raf", "n3arf"], "n3rf"),
+    **dict.fromkeys(["chkon", "chkoun", "chkun", "shkon", "xkon", "chkoune"], "chkon"),
+    **dict.fromkeys(["hadchi", "hadxi", "hadshi", "hadachi"], "hadchi"),
+    **dict.fromkeys(["kolchi", "kolxi", "kulchi", "koulchi", "kolshi"], "kolchi"),
+    **dict.fromkeys(["machi", "mashi"], "machi"),
+    **dict.fromkeys(["walo", "walou", "wallo", "waloo"], "walo"),
+    **dict.fromkeys(["bach", "bash", "bax", "bch"], "bach"),
+    **dict.fromkeys(["ndir", "ndire", "ndiro"], "ndir"),
 }
+
+# French as teenagers text it, to the word the full spelling gives (the tokenizer splits at
+# apostrophes: "c'est" is "c" + "est", "d'accord" is "d" + "accord", "j'ai" is "j" + "ai").
+# Only abbreviations with one meaning here: "cv" (ça va / curriculum vitae) stays as typed.
+FRENCH_TEXTING: Dict[str, str] = {
+    **dict.fromkeys(["slt", "salu", "slut"], "salut"),
+    **dict.fromkeys(["bjr", "bnjr", "bjour", "bonjou", "bonjours", "bjrr"], "bonjour"),
+    **dict.fromkeys(["bsr", "bonsoire", "bnsr"], "bonsoir"),
+    **dict.fromkeys(["mrc", "mrci", "mci", "merc", "mercie"], "merci"),
+    **dict.fromkeys(["pk", "pq", "pourkoi", "prk", "pkoi", "pcq"], "pourquoi"),
+    **dict.fromkeys(["koi", "kwa", "quoa"], "quoi"),
+    **dict.fromkeys(["cmb", "cmbien", "combiens", "conbien", "cbn"], "combien"),
+    **dict.fromkeys(["qd", "qnd", "kand"], "quand"),
+    **dict.fromkeys(["bcp", "bcq", "bocoup"], "beaucoup"),
+    **dict.fromkeys(["tjr", "tjrs", "toujour"], "toujours"),
+    **dict.fromkeys(["dac", "dacc", "dacord", "daccord", "dakor", "dacor"], "accord"),
+    **dict.fromkeys(["jai", "g"], "ai"),
+    **dict.fromkeys(["ok", "okk", "oki", "okey", "okay", "okii", "okok"], "ok"),
+    **dict.fromkeys(["ouais", "ouai", "oue", "ouii", "ui"], "oui"),
+    **dict.fromkeys(["nn", "nan", "nop", "nope", "nonn"], "non"),
+    **dict.fromkeys(["stp", "svp", "stpl", "svpl", "stpp", "svpp"], "svp"),
+    **dict.fromkeys(["info", "infos", "infoss", "information", "informations"], "info"),
+    **dict.fromkeys(["inscri", "inscrir", "inscrire", "sinscrire", "insecrire", "enscrire"], "inscrire"),
+    **dict.fromkeys(["inscription", "inscriptions", "inscreption", "enscription", "incription"], "inscription"),
+    **dict.fromkeys(["formation", "formations", "formasion", "formatoin", "fromation", "foramtion"], "formation"),
+}
+_CANONICAL_SPELLINGS = {**FRENCH_TEXTING, **DARIJA_SPELLINGS}
 
 
 def strip_invisible(text: str) -> str:
@@ -104,7 +149,7 @@ def normalise_word(word: str) -> str:
         for digit, letters in _ARABIZI_DIGIT_SOUNDS:
             word = word.replace(digit, letters)
         word = word.replace("sh", "ch")
-    return DARIJA_SPELLINGS.get(word, word)
+    return _CANONICAL_SPELLINGS.get(word, word)
 
 
 def normalise(text: str) -> str:

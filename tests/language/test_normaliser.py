@@ -30,12 +30,46 @@ from language.normaliser import normalise, normalise_word, phonetic_key
         ("bghyt", "bghit"),
         ("ch7al", "chhal"),
         ("kifash", "kifach"),
+        ("3fak", "3afak"),
+        ("mzian", "mzyan"),
+        ("bzf", "bzaf"),
+        ("shkon", "chkon"),
+        ("momkin", "mumkin"),
+        ("n9dar", "nqder"),
         ("\u200fسلام\u200f", "سلام"),
         ("\u202bواش\u202c", "واش"),
     ],
 )
 def test_spelling_variants_meet(typed: str, canonical: str) -> None:
     assert normalise_word(typed) == canonical
+
+
+@pytest.mark.parametrize(
+    ("texted", "written"),
+    [
+        ("slt cv", "salut cv"),
+        ("Bjr svp", "bonjour svp"),
+        ("STP", "svp"),
+        ("mrciii", "merci"),
+        ("pk", "pourquoi"),
+        ("c koi", "c quoi"),
+        ("cmb", "combien"),
+        ("dacc", "accord"),
+        ("g 18 ans", "ai 18 ans"),
+        ("okiii", "ok"),
+        ("nn", "non"),
+        ("inscri", "inscrire"),
+        ("formatoin", "formation"),
+    ],
+)
+def test_texting_abbreviations_read_as_the_words_they_stand_for(texted: str, written: str) -> None:
+    """The tokenizer splits "c'est" into "c" + "est" and "j'ai" into "j" + "ai": abbreviations meet those."""
+    assert normalise(texted) == written
+
+
+def test_ambiguous_abbreviations_stay_as_typed() -> None:
+    assert normalise_word("cv") == "cv"  # ça va, or a curriculum vitae
+    assert normalise_word("dak") == "dak"  # Darija "that", not "d'accord"
 
 
 @pytest.mark.parametrize("number", ["212", "2026", "19", "0612"])
