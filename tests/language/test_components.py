@@ -1,14 +1,22 @@
-"""What the graph components learn from the training data."""
+"""What the graph components learn from the training data, and what they make of a message."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
 from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from language.components import DarijaNormaliser, words_outside_places
+from language.components import DarijaNormaliser, IntentVote, words_outside_places
 from language.normaliser import phonetic_key
 
 
@@ -37,3 +45,50 @@ def test_the_normaliser_gives_each_token_its_phonetic_key_as_lemma() -> None:
     tokens = data.training_examples[0].get(TOKENS_NAMES[TEXT])
     assert [token.text for token in tokens] == ["واش", "خاصني", "lbac"]
     assert [token.lemma for token in tokens] == [phonetic_key(t.text) for t in tokens] == ["wx", "5sn", "lbk"]
+
+
+def trained_vote(tmp_path: Path) -> Tuple[CountVectorsFeaturizer, IntentVote]:
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    data = tokenized(
+        *[Message({TEXT: text, "intent": "ask_cost"}) for text in ("ch7al taman", "les frais", "frais dyal formation")],
+        *[
+            Message({TEXT: text, "intent": "ask_programmes"})
+            for text in ("chno kayn", "les formations", "quelles formations")
+        ],
+    )
+    words = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), storage, Resource("w"), context)
+    words.train(data)
+    words.process_training_data(data)
+    vote = IntentVote.create(IntentVote.get_default_config(), storage, Resource("vote"), context)
+    vote.train(data)
+    return words, vote
+
+
+def featurized(words: CountVectorsFeaturizer, text: str, diet_ranking: List[Dict[str, Any]]) -> Message:
+    message = tokenized(Message({TEXT: text})).training_examples[0]
+    words.process([message])
+    message.set(INTENT_RANKING_KEY, diet_ranking)
+    message.set(INTENT, diet_ranking[0] if diet_ranking else None)
+    return message
+
+
+def test_a_close_call_by_diet_is_settled_by_the_second_opinion(tmp_path: Path) -> None:
+    words, vote = trained_vote(tmp_path)
+    diet = [{"name": "ask_programmes", "confidence": 0.55}, {"name": "ask_cost", "confidence": 0.45}]
+    message = featurized(words, "ch7al les frais", diet)
+    vote.process([message])
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert message.get(INTENT)["name"] == "ask_cost"
+    assert [item["name"] for item in ranking] == ["ask_cost", "ask_programmes"]
+    assert sum(item["confidence"] for item in ranking) == pytest.approx(1.0)  # an average of two distributions
+
+
+def test_a_message_without_features_keeps_diets_answer(tmp_path: Path) -> None:
+    _, vote = trained_vote(tmp_path)
+    diet = [{"name": "out_of_scope", "confidence": 0.9}]
+    message = Message({TEXT: ""})
+    message.set(INTENT_RANKING_KEY, diet)
+    message.set(INTENT, diet[0])
+    vote.process([message])
+    assert message.get(INTENT) == diet[0] and message.get(INTENT_RANKING_KEY) == diet
