@@ -277,7 +277,7 @@ class SpacySentenceFeaturizer(FingerprintedByCode):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class IntentVote(LogisticRegressionClassifier):
+class IntentVote(FingerprintedByCode, LogisticRegressionClassifier):
     """A second opinion on the intent: a logistic regression on the same sparse sentence
     features as DIET, whose probabilities are averaged with the ranking DIET put on the message
     just before (``weight`` is the regression's share). The two learners err differently:
@@ -313,3 +313,35 @@ class IntentVote(LogisticRegressionClassifier):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data  # nothing downstream reads a predicted intent at training time
+
+    # Rasa's LogisticRegressionClassifier names its file after the graph node, but Rasa's training
+    # cache can hand a trained resource to a node of another name (the same component at another
+    # position in the pipeline): the model then fails to load. One fixed file name instead.
+    MODEL_FILE = "intent_vote.skops"
+
+    def persist(self) -> None:
+        import skops.io as sio
+
+        with self._model_storage.write_to(self._resource) as directory:
+            sio.dump(self.clf, directory / self.MODEL_FILE)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "IntentVote":
+        import skops.io as sio
+
+        component = cls(config, execution_context.node_name, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as directory:
+                path = directory / cls.MODEL_FILE
+                if path.exists() and not sio.get_untrusted_types(file=path):
+                    component.clf = sio.load(path, trusted=[])
+        except ValueError:
+            pass  # nothing was trained (no intent examples): DIET's answer stands
+        return component

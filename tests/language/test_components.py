@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
@@ -92,3 +93,18 @@ def test_a_message_without_features_keeps_diets_answer(tmp_path: Path) -> None:
     message.set(INTENT, diet[0])
     vote.process([message])
     assert message.get(INTENT) == diet[0] and message.get(INTENT_RANKING_KEY) == diet
+
+
+def test_a_trained_vote_loads_under_another_node_name_as_rasas_training_cache_hands_it_over(tmp_path: Path) -> None:
+    words, vote = trained_vote(tmp_path)
+    storage = LocalModelStorage(tmp_path)
+    # The cache restores a trained resource for a node with another name: the files keep theirs.
+    shutil.copytree(tmp_path / "vote", tmp_path / "train_IntentVote7")
+    context = ExecutionContext(GraphSchema({}), "test")
+    loaded = IntentVote.load(IntentVote.get_default_config(), storage, Resource("train_IntentVote7"), context)
+    diet = [{"name": "ask_programmes", "confidence": 0.55}, {"name": "ask_cost", "confidence": 0.45}]
+    original, reloaded = featurized(words, "ch7al les frais", diet), featurized(words, "ch7al les frais", diet)
+    vote.process([original])
+    loaded.process([reloaded])
+    assert reloaded.get(INTENT_RANKING_KEY) == original.get(INTENT_RANKING_KEY)
+    assert reloaded.get(INTENT)["name"] == "ask_cost"
