@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Set
 
 import numpy as np
+import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -287,6 +288,18 @@ class IntentVote(FingerprintedByCode, LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {**LogisticRegressionClassifier.get_default_config(), "max_iter": 300, "weight": 0.5}
+
+    def _create_X(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
+        """The columns Rasa's own ``_create_X`` builds (sparse sentence features in pipeline order,
+        then dense ones), without its deep copy of every token's sequence features: a third of
+        the parse time otherwise."""
+        rows = []
+        for message in messages:
+            sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+            parts = [scipy.sparse.csr_matrix(f.features) for f in sentence if f.is_sparse()]
+            parts += [scipy.sparse.csr_matrix(f.features) for f in sentence if f.is_dense()]
+            rows.append(scipy.sparse.hstack(parts) if parts else scipy.sparse.csr_matrix((1, 0)))
+        return scipy.sparse.vstack(rows).tocsr()
 
     def process(self, messages: List[Message]) -> List[Message]:
         classes = getattr(self.clf, "classes_", None)

@@ -6,14 +6,17 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -108,3 +111,12 @@ def test_a_trained_vote_loads_under_another_node_name_as_rasas_training_cache_ha
     loaded.process([reloaded])
     assert reloaded.get(INTENT_RANKING_KEY) == original.get(INTENT_RANKING_KEY)
     assert reloaded.get(INTENT)["name"] == "ask_cost"
+
+
+def test_the_vote_reads_the_same_feature_columns_as_rasas_logistic_regression(tmp_path: Path) -> None:
+    words, vote = trained_vote(tmp_path)
+    messages = [featurized(words, text, []) for text in ("ch7al les frais", "quelles formations")]
+    for message in messages:
+        message.add_features(Features(np.ones((1, 3), dtype=np.float32), FEATURE_TYPE_SENTENCE, TEXT, "dense"))
+    ours, rasas = vote._create_X(messages), LogisticRegressionClassifier._create_X(vote, messages)
+    assert ours.shape == rasas.shape and (ours != rasas.tocsr()).nnz == 0
