@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 import sys
-import threading
+import time
 from typing import List, Optional
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ def _sqlite_file_missing(engine: sa.engine.Engine) -> bool:
     return engine.dialect.name == "sqlite" and bool(database) and not os.path.exists(database)
 
 
-def main(argv: Optional[List[str]] = None, stop: Optional[threading.Event] = None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m privacy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     purge = commands.add_parser("purge", help="Delete conversation events older than the retention period.")
@@ -44,7 +44,6 @@ def main(argv: Optional[List[str]] = None, stop: Optional[threading.Event] = Non
         print(error, file=sys.stderr)
         return 2
     engine = sa.create_engine(url, pool_pre_ping=True)
-    stop = stop or threading.Event()
     while True:
         try:
             removed = 0 if _sqlite_file_missing(engine) else purge_expired(engine, days)
@@ -58,8 +57,9 @@ def main(argv: Optional[List[str]] = None, stop: Optional[threading.Event] = Non
             )
             if not args.every:
                 return 1
-        if not args.every or stop.wait(args.every):
+        if not args.every:
             return 0
+        time.sleep(args.every)  # a scheduler's pause between rounds
 
 
 if __name__ == "__main__":
