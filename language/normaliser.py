@@ -74,7 +74,6 @@ DARIJA_SPELLINGS: Dict[str, str] = {
     **dict.fromkeys(["bslama", "besslama", "bsslama", "beslama", "bsalama"], "bslama"),
     **dict.fromkeys(["wakha", "wakhkha", "wa5a", "wakhaa", "wkha"], "wakha"),
     **dict.fromkeys(["iyeh", "iyah", "ih", "ah", "eyh", "iwa"], "iyeh"),
-    **dict.fromkeys(["la", "la3", "la2", "laa", "lla"], "la"),  # "no"; "la" is also French's article
     **dict.fromkeys(["nhder", "nhdr", "nhdar", "nhadar", "nehder"], "nhder"),
     **dict.fromkeys(["salam", "slm", "slam", "salamo", "salamou", "ssalam"], "salam"),
     **dict.fromkeys(["chno", "chnou", "chnu", "achno", "ach", "chnowa", "chnouwa"], "chno"),

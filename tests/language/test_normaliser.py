@@ -36,8 +36,6 @@ from language.normaliser import normalise, normalise_word, phonetic_key
         ("shkon", "chkon"),
         ("momkin", "mumkin"),
         ("n9dar", "nqder"),
-        ("la3", "la"),
-        ("llaaa", "la"),
         ("\u200fسلام\u200f", "سلام"),
         ("\u202bواش\u202c", "واش"),
     ],
