@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Type
 
 from rasa_sdk import Tracker
@@ -16,6 +17,9 @@ from actions.sessions import ActionListSessions
 
 FAILURES_BEFORE_ADVISER = 2
 IGNORED_ACTIONS = frozenset({"action_listen", "action_extract_slots"})
+PLACE_ENTITIES = frozenset({"city", "region"})
+# Words that may stand beside a place said alone: "à Agadir", "f kenitra", "من وجدة".
+PLACE_WORDS = frozenset({"a", "à", "au", "en", "f", "fi", "mn", "ف", "في", "من"})
 
 
 class ActionWelcome(TawjihAction):
@@ -37,7 +41,8 @@ def failures_in_a_row(tracker: Tracker) -> int:
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
-        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+        parse_data = event.get("parse_data") or {}
+        if (parse_data.get("intent") or {}).get("name") != "nlu_fallback" or says_only_a_place(parse_data):
             break
         count += 1
     return count
@@ -55,6 +60,8 @@ class ActionFallback(TawjihAction):
         follow_up = follow_up_for(tracker)
         if follow_up is not None:  # "et à Agadir ?" understood as a place, not as a question
             return await follow_up().act(dispatcher, tracker, domain)
+        if says_only_a_place(tracker.latest_message):  # "kenitra": a one-word message the classifier was unsure of
+            return await ActionAcknowledgeInform().act(dispatcher, tracker, domain)
         if failures_in_a_row(tracker) >= FAILURES_BEFORE_ADVISER:
             register = wording.register_of(tracker)
             dispatcher.utter_message(
@@ -131,6 +138,24 @@ FOLLOW_UPS: Dict[str, Type[TawjihAction]] = {
     "action_list_sessions": ActionListSessions,
     "action_list_centres": ActionListCentres,
 }
+
+
+def says_only_a_place(message: Dict[str, Any]) -> bool:
+    """The parsed message is a catalogue place and nothing more ("kenitra", "f Agadir ?", "الرباط")."""
+    text = list(message.get("text") or "")
+    places = [
+        entity
+        for entity in message.get("entities") or []
+        if entity.get("entity") in PLACE_ENTITIES
+        and isinstance(entity.get("start"), int)
+        and isinstance(entity.get("end"), int)
+    ]
+    if not places:
+        return False
+    for place in places:
+        text[place["start"] : place["end"]] = " " * (place["end"] - place["start"])
+    rest = re.findall(r"\w+", "".join(text).lower())
+    return all(word in PLACE_WORDS for word in rest)
 
 
 def follow_up_for(tracker: Tracker) -> Optional[Type[TawjihAction]]:

@@ -254,3 +254,30 @@ async def test_a_place_the_nlu_was_unsure_about_still_follows_up_a_list(registry
     tracker = turn("w agadir?", "nlu_fallback", "darija_latin", [{"entity": "city", "value": "Agadir"}], events=before)
     _, [message] = await run(ActionFallback(), tracker)
     assert message["response"] == "utter_centres_in_place" and message["place"] == "Agadir"
+
+
+@pytest.mark.parametrize(
+    ("text", "register", "place"),
+    [
+        ("kenitra", "darija_latin", {"entity": "city", "value": "Kénitra", "start": 0, "end": 7}),
+        ("f Agadir ?", "darija_latin", {"entity": "city", "value": "Agadir", "start": 2, "end": 8}),
+        ("الرباط", "darija_arabic", {"entity": "city", "value": "Rabat", "start": 0, "end": 6}),
+        ("Oriental", "french", {"entity": "region", "value": "oriental", "start": 0, "end": 8}),
+    ],
+)
+async def test_a_place_said_alone_is_noted_even_when_the_classifier_was_unsure(
+    text: str, register: str, place: Dict[str, Any]
+) -> None:
+    _, [message] = await run(ActionFallback(), turn(text, "nlu_fallback", register, [place]))
+    assert message["response"] == "utter_inform_noted" and message["buttons"]
+    said_place = {"text": text, "intent": {"name": "nlu_fallback"}, "entities": [place]}
+    before = [{"event": "user", "text": text, "parse_data": said_place}, {"event": "bot", "text": "?"}]
+    _, [after_place] = await run(ActionFallback(), turn("xx", "nlu_fallback", register, events=before))
+    assert after_place["response"] == "utter_default"  # the place was not a miss: no adviser offer yet
+
+
+async def test_a_place_inside_a_question_is_still_a_miss_to_rephrase() -> None:
+    text = "kifach ljaw f rabat"
+    place = {"entity": "city", "value": "Rabat", "start": text.index("rabat"), "end": len(text)}
+    _, [message] = await run(ActionFallback(), turn(text, "nlu_fallback", "darija_latin", [place]))
+    assert message["response"] == "utter_default"
