@@ -57,10 +57,8 @@ class ActionFallback(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        follow_up = follow_up_for(tracker)
-        if follow_up is not None:  # "et à Agadir ?" understood as a place, not as a question
-            return await follow_up().act(dispatcher, tracker, domain)
-        if says_only_a_place(tracker.latest_message):  # "kenitra": a one-word message the classifier was unsure of
+        # "et à Agadir ?" right after a list, or "kenitra" alone: a place the classifier was unsure of.
+        if follow_up_for(tracker) is not None or says_only_a_place(tracker.latest_message):
             return await ActionAcknowledgeInform().act(dispatcher, tracker, domain)
         if failures_in_a_row(tracker) >= FAILURES_BEFORE_ADVISER:
             register = wording.register_of(tracker)
