@@ -25,6 +25,7 @@ BLIND_SETS = {
     "blind_b.yml": "511a88f254e7b637e4e770f65b7e65b52ff9dfacbe06a4396012a3e325f865be",
     "blind_c.yml": "c3a948daa09107a053f270a8dc2cd02fd69095d328fd58fb58e5d1f2f317f548",
     "blind_d.yml": "52c1ec6db3930ede211ddab05b0115039ee45381756550b5db405e69f0d965a3",
+    "blind_e.yml": "c5b27cb7ce233ab548097fbcb6e24cfd5f3b9860de4415f5a8f51b48a8da9843",
 }
 BLIND_OVERLAPS = ROOT / "tests" / "nlu" / "blind_overlaps.txt"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))")
