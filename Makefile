@@ -76,7 +76,7 @@ stories: setup train ## Test stories through NLU and dialogue: rasa test core --
 test: setup browser train lint validate stories ## The whole suite: lint, data validation, test stories, unit, integration and end-to-end tests
 	$(PY) -m pytest
 
-eval: setup ## Train ours and the stock pipeline, score the five held-out sets: F1 per intent and register, city accuracy, latency
+eval: setup ## Train ours and the stock pipeline, score the six held-out sets: F1 per intent and register, city accuracy, latency
 	$(PY) -m bench.eval_nlu $(EVAL_ARGS)
 
 ablation: setup ## make eval, plus ours without the normaliser, with spaCy vectors, with IntentVote, with a transformer
