@@ -51,7 +51,7 @@ def test_the_normaliser_gives_each_token_its_phonetic_key_as_lemma() -> None:
     assert [token.lemma for token in tokens] == [phonetic_key(t.text) for t in tokens] == ["wx", "5sn", "lbk"]
 
 
-def trained_vote(tmp_path: Path) -> Tuple[CountVectorsFeaturizer, IntentVote]:
+def trained_vote(tmp_path: Path, greetings: bool = False) -> Tuple[CountVectorsFeaturizer, IntentVote]:
     storage = LocalModelStorage(tmp_path)
     context = ExecutionContext(GraphSchema({}), "test")
     data = tokenized(
@@ -60,6 +60,7 @@ def trained_vote(tmp_path: Path) -> Tuple[CountVectorsFeaturizer, IntentVote]:
             Message({TEXT: text, "intent": "ask_programmes"})
             for text in ("chno kayn", "les formations", "quelles formations")
         ],
+        *[Message({TEXT: text, "intent": "greet"}) for text in ("salam", "bonjour", "salut") if greetings],
     )
     words = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), storage, Resource("w"), context)
     words.train(data)
@@ -120,3 +121,11 @@ def test_the_vote_reads_the_same_feature_columns_as_rasas_logistic_regression(tm
         message.add_features(Features(np.ones((1, 3), dtype=np.float32), FEATURE_TYPE_SENTENCE, TEXT, "dense"))
     ours, rasas = vote._create_X(messages), LogisticRegressionClassifier._create_X(vote, messages)
     assert ours.shape == rasas.shape and (ours != rasas.tocsr()).nnz == 0
+
+
+@pytest.mark.parametrize("greetings", [False, True], ids=["two intents", "three intents (multinomial)"])
+def test_the_votes_probabilities_are_scikit_learns(tmp_path: Path, greetings: bool) -> None:
+    words, vote = trained_vote(tmp_path, greetings)
+    for text in ("ch7al les frais", "salam, quelles formations", "rien de connu"):
+        features = vote._create_X([featurized(words, text, [])])
+        assert vote._probabilities(features) == pytest.approx(vote.clf.predict_proba(features)[0])
