@@ -79,7 +79,7 @@ test: setup browser train lint validate stories ## The whole suite: lint, data v
 eval: setup ## Train ours and the stock pipeline, score the six held-out sets: F1 per intent and register, city accuracy, latency
 	$(PY) -m bench.eval_nlu $(EVAL_ARGS)
 
-ablation: setup ## make eval, plus ours without the normaliser, with spaCy vectors, with IntentVote, with a transformer
+ablation: setup ## make eval, plus ours without the normaliser, with spaCy vectors, without IntentVote, with a transformer
 	$(PY) -m bench.eval_nlu --ablation $(EVAL_ARGS)
 
 lock: ## Re-pin requirements.lock from requirements.in (needs the network to PyPI)
