@@ -298,6 +298,7 @@ class IntentVote(FingerprintedByCode, LogisticRegressionClassifier):
         values: List[np.ndarray] = []
         columns: List[np.ndarray] = []
         row_ends = [0]
+        non_zeros = 0
         widths = set()
         for message in messages:
             sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
@@ -306,8 +307,9 @@ class IntentVote(FingerprintedByCode, LogisticRegressionClassifier):
                 part = scipy.sparse.coo_matrix(feature.features)
                 values.append(part.data)
                 columns.append(part.col + offset)
+                non_zeros += part.nnz
                 offset += part.shape[1]
-            row_ends.append(sum(len(v) for v in values))
+            row_ends.append(non_zeros)
             widths.add(offset)
         if len(widths) > 1:
             raise ValueError(f"messages have sentence features of different widths: {sorted(widths)}")
