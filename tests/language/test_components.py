@@ -14,13 +14,14 @@ from rasa.engine.storage.resource import Resource
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.featurizers.sparse_featurizer.lexical_syntactic_featurizer import LexicalSyntacticFeaturizer
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from language.components import DarijaNormaliser, IntentVote, words_outside_places
+from language.components import DarijaNormaliser, IntentVote, SparseFeatureJoiner, words_outside_places
 from language.normaliser import phonetic_key
 
 
@@ -129,3 +130,37 @@ def test_the_votes_probabilities_are_scikit_learns(tmp_path: Path, greetings: bo
     for text in ("ch7al les frais", "salam, quelles formations", "rien de connu"):
         features = vote._create_X([featurized(words, text, [])])
         assert vote._probabilities(features) == pytest.approx(vote.clf.predict_proba(features)[0])
+
+
+def test_joined_features_are_the_matrices_diet_would_have_stacked(tmp_path: Path) -> None:
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+    data = tokenized(*[Message({TEXT: t}) for t in ("wach kayn chi formation f tanja", "quelles formations", "3afak")])
+    lexical = LexicalSyntacticFeaturizer.create(
+        LexicalSyntacticFeaturizer.get_default_config(), storage, Resource("lexical"), context
+    )
+    words = CountVectorsFeaturizer.create(CountVectorsFeaturizer.get_default_config(), storage, Resource("w"), context)
+    characters = CountVectorsFeaturizer.create(
+        {**CountVectorsFeaturizer.get_default_config(), "analyzer": "char_wb", "max_ngram": 4},
+        storage,
+        Resource("c"),
+        context,
+    )
+    for featurizer in (lexical, words, characters):
+        featurizer.train(data)
+        featurizer.process_training_data(data)
+    message = tokenized(Message({TEXT: "wach kayn formation f tanja 3afak"})).training_examples[0]
+    for featurizer in (lexical, words, characters):
+        featurizer.process([message])
+    message.add_features(Features(np.ones((1, 3), dtype=np.float32), FEATURE_TYPE_SENTENCE, TEXT, "dense"))
+    stacked = message.get_sparse_features(TEXT)
+
+    SparseFeatureJoiner().process([message])
+
+    sparse = [f for f in message.features if f.is_sparse() and f.attribute == TEXT]
+    assert sorted(f.type for f in sparse) == ["sentence", "sequence"]
+    for before, after in zip(stacked, message.get_sparse_features(TEXT), strict=True):
+        assert after.features.shape == before.features.shape
+        assert (after.features.tocsr() != before.features.tocsr()).nnz == 0
+        assert after.features.dtype == before.features.dtype
+    assert [f.origin for f in message.features if f.is_dense()] == ["dense"]
+    assert message.get_dense_features(TEXT)[1].features.tolist() == [[1.0, 1.0, 1.0]]
