@@ -51,9 +51,8 @@ class FingerprintedByCode(GraphComponent):
         return language_fingerprint()
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class RegisterDetector(FingerprintedByCode, EntityExtractorMixin):
-    """Adds a ``register`` entity (french / darija_latin / darija_arabic) that fills the slot of the same name."""
+class WithoutSettings(FingerprintedByCode):
+    """A component with no configuration, nothing trained and nothing stored."""
 
     @classmethod
     def create(
@@ -62,8 +61,13 @@ class RegisterDetector(FingerprintedByCode, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "RegisterDetector":
+    ) -> "WithoutSettings":
         return cls()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class RegisterDetector(WithoutSettings, EntityExtractorMixin):
+    """Adds a ``register`` entity (french / darija_latin / darija_arabic) that fills the slot of the same name."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -80,7 +84,7 @@ class RegisterDetector(FingerprintedByCode, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class DarijaNormaliser(FingerprintedByCode):
+class DarijaNormaliser(WithoutSettings):
     """Rewrites each token of the message text to its canonical spelling (``language.normaliser``).
 
     It runs right after the tokenizer and keeps every token's offsets in the original text,
@@ -89,16 +93,6 @@ class DarijaNormaliser(FingerprintedByCode):
     cross-script phonetic key (``phonetic_key``): a CountVectorsFeaturizer with
     ``use_lemma: true`` featurizes the keys, the ones with ``use_lemma: false`` the words.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "DarijaNormaliser":
-        return cls()
 
     def _normalise_tokens(self, message: Message) -> None:
         for token in message.get(TOKENS_NAMES[TEXT]) or []:
@@ -279,22 +273,12 @@ class SpacySentenceFeaturizer(FingerprintedByCode):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class SparseFeatureJoiner(FingerprintedByCode):
+class SparseFeatureJoiner(WithoutSettings):
     """Joins the sparse features every featurizer put on a message into one matrix per attribute
     and feature type, in pipeline order: the matrix ``Message.get_sparse_features`` would build.
     It builds it once, with one concatenation. Without this, DIET rebuilt it on every call
     (a deep copy and one scipy ``hstack`` per extra featurizer, for sequence and for sentence
     features), over a millisecond of each parse. Place it after the last sparse featurizer."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SparseFeatureJoiner":
-        return cls()
 
     @staticmethod
     def join(message: Message) -> None:
