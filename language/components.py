@@ -278,7 +278,9 @@ class SparseFeatureJoiner(WithoutSettings):
     and feature type, in pipeline order: the matrix ``Message.get_sparse_features`` would build.
     It builds it once, with one concatenation. Without this, DIET rebuilt it on every call
     (a deep copy and one scipy ``hstack`` per extra featurizer, for sequence and for sentence
-    features), over a millisecond of each parse. Place it after the last sparse featurizer."""
+    features), over a millisecond of each parse. Place it after the last sparse featurizer.
+    The joined feature's origin is the list of its parts' origins, so a classifier option that
+    picks featurizers by name (DIET's ``featurizers``) no longer sees them apart: leave it unset."""
 
     @staticmethod
     def join(message: Message) -> None:
