@@ -7,28 +7,31 @@ Two corrections to Rasa 3.6's SocketIOInput:
 - its `session_request` handler calls `enter_room` without awaiting it, which
   python-socketio 5.12+ made a coroutine: the tab never joins its conversation's room and no
   reply reaches it. The handler is replaced with one that awaits, and that accepts only a
-  well-formed session id.
+  well-formed session id;
+- its message handler reads any shape, has no size limit and lets a failed turn go silent: here
+  a socket.io packet over TAWJIH_MAX_BODY_BYTES closes the connection, and each message goes
+  through `channels.turns.deliver` (length limit, cleaned payloads, a kind word when a part is down).
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-DEFAULT_ORIGINS = "http://127.0.0.1:8080,http://localhost:8080"
+from channels.settings import rasa_settings
+from channels.turns import deliver
+
 SESSION_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 
 def allowed_origins() -> List[str]:
-    raw = os.environ.get("WEB_ORIGINS") or DEFAULT_ORIGINS
-    return [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
+    return rasa_settings().allowed_web_origins
 
 
 class WebChatInput(SocketIOInput):
@@ -48,6 +51,8 @@ class WebChatInput(SocketIOInput):
         assert sio is not None
         # Read on every connection by python-engineio: a browser's Origin must be one of these.
         sio.eio.cors_allowed_origins = allowed_origins()
+        # A larger packet closes the connection before anything of it is read.
+        sio.eio.max_http_buffer_size = rasa_settings().max_body_bytes
 
         async def session_request(sid: str, data: Optional[Dict[str, Any]]) -> None:
             wanted = (data or {}).get("session_id") if isinstance(data, dict) else None
@@ -58,5 +63,24 @@ class WebChatInput(SocketIOInput):
                     await joined
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
+        async def user_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+                return  # not a message the widget sends: nothing to answer, nothing stored
+            session_id = data.get("session_id")
+            if self.session_persistence and not (isinstance(session_id, str) and SESSION_ID.fullmatch(session_id)):
+                return
+            metadata = data.get(self.metadata_key)
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            recipient = session_id if self.session_persistence else sid
+            await deliver(
+                on_new_message,
+                output,
+                data["message"],
+                recipient,
+                self.name(),
+                metadata if isinstance(metadata, dict) else None,
+            )
+
         sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, user_message, namespace=self.namespace)
         return blueprint

@@ -1,38 +1,206 @@
-"""The tracker store Tawjih runs with (endpoints.yml): Rasa's SQL tracker store, which erases
-a conversation when the person asks for it.
+"""The tracker store Tawjih runs with (endpoints.yml): Rasa's SQL tracker store, made honest.
 
-The turn in which someone asks for their data to be deleted (intent ``request_data_deletion``)
-is answered as usual, then, instead of being stored, the whole conversation is deleted: every
-event of every session under that conversation id. Their next message starts a new
-conversation with the welcome. Nothing of the erased turn is sent to the event broker either.
+- A turn is stored whole or not at all. When the database cannot be read or written, or when one
+  of the turn's custom actions could not run (the action server down), ``TurnNotSaved`` is raised
+  and the channel that carried the message tells the person kindly, in their register, to try
+  again (``channels.turns``); the replies of a turn that was not stored are never delivered.
+- A conversation is erased when its author confirmed it: the turn that sets ``erasure_confirmed``
+  deletes every event of every session under that conversation id, and is not stored itself.
+
+Importing this module adjusts Rasa in two places, both about what is stored: ``Agent`` no longer
+wraps this store in ``FailSafeTrackerStore`` (which keeps conversations in memory, silently, when
+the database fails), and a custom action that fails is noted, so that its turn is not stored as if
+the action had run. Rasa is pinned (3.6.21), and tests/privacy checks both adjustments.
 """
 
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Text
 
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.trackers import DialogueStateTracker
+import sqlalchemy as sa
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 
 from privacy.retention import erase_conversation
 
-ERASURE_INTENT = "request_data_deletion"
+ERASURE_SLOT = "erasure_confirmed"
 logger = logging.getLogger(__name__)
 
 
-def erasure_requested(tracker: DialogueStateTracker) -> bool:
-    """Whether the turn being saved is the person asking for their data to be deleted."""
-    latest = tracker.latest_message
-    return bool(latest and (latest.intent or {}).get("name") == ERASURE_INTENT)
+class TurnNotSaved(Exception):
+    """The turn could not be stored; ``part`` says which part failed: "tracker_store" or "action_server"."""
+
+    def __init__(self, part: str) -> None:
+        super().__init__(part)
+        self.part = part
+
+
+_failed_action: "contextvars.ContextVar[Optional[str]]" = contextvars.ContextVar("tawjih_failed_action", default=None)
+
+
+def new_turn() -> None:
+    """Called by a channel before it hands Rasa a message: no failure carried over from a previous one."""
+    _failed_action.set(None)
+
+
+@dataclass
+class StoreHealth:
+    """What the health route reports: the last read or write and whether it worked."""
+
+    ok: bool = True
+    last_failure: Optional[str] = None
+    failed_at: Optional[float] = None
+    failures: int = 0
+
+    def failed(self, operation: str, error: BaseException) -> None:
+        self.ok = False
+        self.last_failure = f"{operation}: {type(error).__name__}"
+        self.failed_at = time.time()
+        self.failures += 1
+
+    def worked(self) -> None:
+        self.ok = True
+
+
+def erasure_confirmed(tracker: DialogueStateTracker) -> bool:
+    """Whether the turn being saved is the person confirming that their conversation be erased."""
+    slot = tracker.slots.get(ERASURE_SLOT)
+    return slot is not None and slot.value is True
+
+
+def _sqlite_folder(url: Optional[Text]) -> None:
+    """`rasa shell` from a fresh checkout: a SQLite file's folder (var/) may not exist yet."""
+    if url and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        folder = os.path.dirname(url[len("sqlite:///") :])
+        if folder:
+            os.makedirs(folder, exist_ok=True)
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` that keeps no conversation whose author asked for it to be erased."""
+    """``SQLTrackerStore`` that stores a turn whole or raises, and erases a conversation on request."""
+
+    def __init__(self, domain: Optional[Domain] = None, host: Optional[Text] = None, **kwargs: Any) -> None:
+        _sqlite_folder(host)
+        super().__init__(domain=domain, host=host, **kwargs)
+        self.health = StoreHealth()
+
+    async def _read(self, sender_id: Text, all_sessions: bool) -> Optional[DialogueStateTracker]:
+        try:
+            tracker = await self._retrieve(sender_id, fetch_events_from_all_sessions=all_sessions)
+        except sa.exc.SQLAlchemyError as error:
+            self.health.failed("read", error)
+            logger.error("The tracker store could not be read (%s).", type(error).__name__)
+            raise TurnNotSaved("tracker_store") from None
+        return tracker
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return await self._read(sender_id, all_sessions=False)
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        return await self._read(conversation_id, all_sessions=True)
+
+    async def keys(self) -> Iterable[Text]:
+        try:
+            return await super().keys()
+        except sa.exc.SQLAlchemyError as error:
+            self.health.failed("read", error)
+            raise TurnNotSaved("tracker_store") from None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        if erasure_requested(tracker):
-            erased = erase_conversation(self.engine, tracker.sender_id)
-            # Neither the conversation id nor any text: just that it happened.
-            logger.info("Erased a conversation at its author's request (%d events).", erased)
-            return
-        await super().save(tracker)
+        failed_action = _failed_action.get()
+        if failed_action is not None:
+            _failed_action.set(None)
+            # The action's own failure was logged where it happened (Rasa names the action).
+            raise TurnNotSaved("action_server")
+        try:
+            if erasure_confirmed(tracker):
+                erased = erase_conversation(self.engine, tracker.sender_id)
+                # Neither the conversation id nor any text: just that it happened.
+                logger.info("Erased a conversation at its author's confirmed request (%d events).", erased)
+            else:
+                new_events = None
+                if self.event_broker is not None:
+                    new_events = TrackerEventDiffEngine.event_difference(
+                        await self.retrieve(tracker.sender_id), tracker
+                    )
+                self._write(tracker)
+                if new_events:
+                    # Published once stored: the stream never carries a turn the store does not have.
+                    await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        except sa.exc.SQLAlchemyError as error:
+            self.health.failed("write", error)
+            logger.error("The tracker store could not be written (%s): the turn was not kept.", type(error).__name__)
+            raise TurnNotSaved("tracker_store") from None
+        self.health.worked()
+
+    def _write(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's ``SQLTrackerStore.save`` without the event stream, which ``save`` publishes after."""
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+
+    def probe(self) -> bool:
+        """A live read for the health route: can the store be reached at all?"""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as error:
+            self.health.failed("probe", error)
+            return False
+        return True
+
+
+def _store_as_is(store: Optional[TrackerStore], domain: Domain) -> TrackerStore:
+    if isinstance(store, PrivateSQLTrackerStore):
+        store.domain = domain
+        return store
+    return _rasa_create_tracker_store(store, domain)
+
+
+async def _noting_failure(
+    self: RemoteAction, output_channel: Any, nlg: Any, tracker: DialogueStateTracker, domain: Domain
+) -> Any:
+    try:
+        return await _rasa_remote_run(self, output_channel, nlg, tracker, domain)
+    except ActionExecutionRejection:
+        raise
+    except Exception:
+        _failed_action.set(self.name())
+        raise
+
+
+class _ProcessorCarriesOnFilter(logging.Filter):
+    """Rasa's processor logs a failed action a second time, with a traceback and "Bot will continue":
+    the turn does not go on here (it is not stored, the person is told), so that line is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Encountered an exception while running action")
+
+
+_rasa_create_tracker_store = Agent._create_tracker_store
+_rasa_remote_run = RemoteAction.run
+if not getattr(Agent, "_tawjih_adjusted", False):
+    Agent._create_tracker_store = staticmethod(_store_as_is)  # type: ignore[method-assign]
+    RemoteAction.run = _noting_failure  # type: ignore[method-assign]
+    logging.getLogger("rasa.core.processor").addFilter(_ProcessorCarriesOnFilter())
+    Agent._tawjih_adjusted = True  # type: ignore[attr-defined]

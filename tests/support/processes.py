@@ -132,7 +132,9 @@ class RasaProcess(ManagedProcess):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_urlsafe(24)
+        self.rest_token = secrets.token_urlsafe(24)
         env = {
+            "TAWJIH_REST_TOKEN": self.rest_token,
             "ACTION_SERVER_URL": f"{action_server_url}/webhook",
             "TRACKER_STORE_URL": tracker_store_url,
             "RASA_AUTH_TOKEN": self.token,
@@ -156,9 +158,15 @@ class RasaProcess(ManagedProcess):
         super().__init__(f"rasa-{self.port}", argv, env, log_dir)
         self.wait_until(http_ok(f"{self.url}/status", {"token": self.token}), timeout=240)
 
+    def rest_headers(self) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {self.rest_token}"}
+
     def say(self, sender: str, text: str) -> List[dict]:
         response = requests.post(
-            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers=self.rest_headers(),
+            timeout=30,
         )
         response.raise_for_status()
         return response.json()
