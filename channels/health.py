@@ -25,8 +25,7 @@ PROBE_TIMEOUT_SECONDS = 1.0
 def tracker_store_status(store: Any) -> Dict[str, Any]:
     if not isinstance(store, PrivateSQLTrackerStore):
         return {"status": "unknown"}
-    reachable = store.probe()
-    if reachable and store.health.ok:
+    if store.probe():
         return {"status": "ok"}
     return {"status": "failing", "last_failure": store.health.last_failure, "failures": store.health.failures}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import List, Optional
+from typing import List
 
 from pydantic import BaseSettings, Field, validator
 
@@ -51,7 +51,7 @@ class RasaSettings(BaseSettings):
         case_sensitive = False
 
     @validator("whatsapp_api_base", "twilio_api_base")
-    def _no_trailing_slash(cls, value: str) -> str:  # noqa: N805 - pydantic's validator signature
+    def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
     @property
@@ -61,17 +61,17 @@ class RasaSettings(BaseSettings):
     def missing(self, *names: str) -> List[str]:
         """The environment variables, among these settings' names, that are not set."""
         fields = self.__fields__
-        return [str(fields[name].field_info.extra.get("env") or name.upper()) for name in names if not getattr(self, name)]
+        return [
+            str(fields[name].field_info.extra.get("env") or name.upper()) for name in names if not getattr(self, name)
+        ]
 
 
 @functools.lru_cache(maxsize=1)
 def rasa_settings() -> RasaSettings:
-    return RasaSettings()
+    return RasaSettings()  # type: ignore[call-arg]  # the fields come from the environment
 
 
 def report_missing(channel: str, missing: List[str], consequence: str) -> None:
     """Said once, when the channel starts: which variables it lacks and what it does meanwhile."""
     if missing:
         logger.warning("%s channel: %s not set; %s.", channel, ", ".join(missing), consequence)
-
-

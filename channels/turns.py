@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
@@ -33,8 +33,7 @@ TECHNICAL_PROBLEM = {
         "Réessaie dans quelques minutes."
     ),
     DARIJA_LATIN: (
-        "Sm7li, 3ndna mochkil technique daba: ma9dertch nt3amel m3a lmessage dyalk. "
-        "3awed jerreb mn ba3d chi d9i9at."
+        "Sm7li, 3ndna mochkil technique daba: ma9dertch nt3amel m3a lmessage dyalk. 3awed jerreb mn ba3d chi d9i9at."
     ),
     DARIJA_ARABIC: "سمح ليا، عندنا مشكل تقني دابا: ما قدرتش نتعامل مع الميساج ديالك. عاود جرب من بعد شي دقايق.",
 }
@@ -71,13 +70,13 @@ class HeldOutput(OutputChannel):
 
     def __init__(self, channel: OutputChannel) -> None:
         self.channel = channel
-        self.held: List[Tuple[Text, Dict[Text, Any]]] = []
+        self.held: List[Tuple[str, Dict[str, Any]]] = []
 
-    def name(self) -> Text:  # type: ignore[override]
+    def name(self) -> str:  # type: ignore[override]
         # Rasa picks channel-specific response variations by this name.
         return self.channel.name()
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         self.held.append((recipient_id, message))
 
     async def release(self) -> None:

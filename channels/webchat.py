@@ -71,7 +71,7 @@ class WebChatInput(SocketIOInput):
                 return
             metadata = data.get(self.metadata_key)
             output = SocketIOOutput(sio, self.bot_message_evt)
-            recipient = session_id if self.session_persistence else sid
+            recipient = str(session_id) if self.session_persistence else sid
             await deliver(
                 on_new_message,
                 output,

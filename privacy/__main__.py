@@ -14,8 +14,10 @@ import time
 from typing import List, Optional
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
-from privacy.retention import purge_expired, retention_days
+from privacy.retention import purge_expired
+from privacy.settings import privacy_settings
 
 logger = logging.getLogger("privacy")
 
@@ -34,15 +36,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-    url = os.environ.get("TRACKER_STORE_URL", "").strip()
-    if not url:
-        print("TRACKER_STORE_URL is not set: no tracker store to purge.", file=sys.stderr)
-        return 2
     try:
-        days = retention_days()
-    except ValueError as error:
-        print(error, file=sys.stderr)
+        settings = privacy_settings()
+    except ValidationError as error:
+        fields = {str(problem["loc"][0]) for problem in error.errors()}
+        if "tracker_store_url" in fields:
+            print("TRACKER_STORE_URL is not set: no tracker store to purge.", file=sys.stderr)
+        if "retention_days" in fields:
+            print("TAWJIH_RETENTION_DAYS must be a whole number of days, at least 1.", file=sys.stderr)
         return 2
+    url, days = settings.tracker_store_url, settings.retention_days
     engine = sa.create_engine(url, pool_pre_ping=True)
     while True:
         try:

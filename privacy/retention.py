@@ -7,23 +7,12 @@ event older than the retention period goes. A conversation session ends after an
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Optional
 
 import sqlalchemy as sa
 
-DEFAULT_RETENTION_DAYS = 90
 EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
-
-
-def retention_days() -> int:
-    """How long conversations are kept; the welcome tells every newcomer this figure."""
-    raw = os.environ.get("TAWJIH_RETENTION_DAYS", "").strip()
-    days = int(raw) if raw else DEFAULT_RETENTION_DAYS
-    if days < 1:
-        raise ValueError("TAWJIH_RETENTION_DAYS must be at least 1")
-    return days
 
 
 def purge_expired(engine: sa.engine.Engine, days: int, now: Optional[float] = None) -> int:

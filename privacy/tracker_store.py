@@ -21,7 +21,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Text
+from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
@@ -77,7 +77,7 @@ def erasure_confirmed(tracker: DialogueStateTracker) -> bool:
     return slot is not None and slot.value is True
 
 
-def _sqlite_folder(url: Optional[Text]) -> None:
+def _sqlite_folder(url: Optional[str]) -> None:
     """`rasa shell` from a fresh checkout: a SQLite file's folder (var/) may not exist yet."""
     if url and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         folder = os.path.dirname(url[len("sqlite:///") :])
@@ -88,12 +88,12 @@ def _sqlite_folder(url: Optional[Text]) -> None:
 class PrivateSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that stores a turn whole or raises, and erases a conversation on request."""
 
-    def __init__(self, domain: Optional[Domain] = None, host: Optional[Text] = None, **kwargs: Any) -> None:
+    def __init__(self, domain: Optional[Domain] = None, host: Optional[str] = None, **kwargs: Any) -> None:
         _sqlite_folder(host)
         super().__init__(domain=domain, host=host, **kwargs)
         self.health = StoreHealth()
 
-    async def _read(self, sender_id: Text, all_sessions: bool) -> Optional[DialogueStateTracker]:
+    async def _read(self, sender_id: str, all_sessions: bool) -> Optional[DialogueStateTracker]:
         try:
             tracker = await self._retrieve(sender_id, fetch_events_from_all_sessions=all_sessions)
         except sa.exc.SQLAlchemyError as error:
@@ -102,13 +102,13 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             raise TurnNotSaved("tracker_store") from None
         return tracker
 
-    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         return await self._read(sender_id, all_sessions=False)
 
-    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
         return await self._read(conversation_id, all_sessions=True)
 
-    async def keys(self) -> Iterable[Text]:
+    async def keys(self) -> Iterable[str]:
         try:
             return await super().keys()
         except sa.exc.SQLAlchemyError as error:
@@ -160,13 +160,23 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             session.commit()
 
     def probe(self) -> bool:
-        """A live read for the health route: can the store be reached at all?"""
+        """A live check for the health route: the store answers, and (SQLite) its write lock can be taken."""
         try:
             with self.engine.connect() as connection:
-                connection.execute(sa.text("SELECT 1"))
+                if self.engine.dialect.name == "sqlite":
+                    # Only a short wait: a health check must answer quickly, and a held lock is the finding.
+                    connection.exec_driver_sql("PRAGMA busy_timeout = 200")
+                    try:
+                        connection.exec_driver_sql("BEGIN IMMEDIATE")
+                        connection.exec_driver_sql("ROLLBACK")
+                    finally:
+                        connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
+                else:
+                    connection.execute(sa.text("SELECT 1"))
         except sa.exc.SQLAlchemyError as error:
             self.health.failed("probe", error)
             return False
+        self.health.worked()
         return True
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import sys
 
 import uvicorn
+from pydantic import ValidationError
+
+from web.settings import web_settings
 
 if __name__ == "__main__":
-    uvicorn.run(
-        "web.app:app",
-        host=os.environ.get("WEB_HOST", "127.0.0.1"),
-        port=int(os.environ.get("WEB_PORT", "8080")),
-        log_level="warning",
-    )
+    try:
+        settings = web_settings()
+    except ValidationError as error:
+        sys.exit(f"web: invalid settings: {error}")
+    uvicorn.run("web.app:app", host=settings.host, port=settings.port, log_level="warning")

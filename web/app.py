@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, Response
+
+from web.settings import web_settings
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -16,7 +17,7 @@ SOCKET_IO_CLIENT = HERE / "node_modules" / "socket.io-client" / "dist" / "socket
 
 
 def rasa_url() -> str:
-    return (os.environ.get("WEB_RASA_URL") or "http://127.0.0.1:5005").rstrip("/")
+    return web_settings().rasa_url
 
 
 def security_headers() -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,11 +17,12 @@ from typing import Iterator, List, Optional
 import pytest
 import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from privacy.retention import purge_expired, retention_days
-from privacy.tracker_store import PrivateSQLTrackerStore
+from privacy.retention import purge_expired
+from privacy.settings import PrivacySettings
+from privacy.tracker_store import ERASURE_SLOT, PrivateSQLTrackerStore, TurnNotSaved
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400.0
@@ -33,9 +35,12 @@ def tracker_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_schema_url"))
 
 
+DOMAIN = Domain.from_dict({"slots": {ERASURE_SLOT: {"type": "bool", "mappings": [{"type": "custom"}]}}})
+
+
 @pytest.fixture
 def store(tracker_store_url: str) -> Iterator[PrivateSQLTrackerStore]:
-    store = PrivateSQLTrackerStore(domain=Domain.empty(), host=tracker_store_url)
+    store = PrivateSQLTrackerStore(domain=DOMAIN, host=tracker_store_url)
     yield store
     store.engine.dispose()
 
@@ -52,7 +57,7 @@ def session(started: float, text: str, intent: str = "ask_programmes") -> List[E
 
 
 def save(store: PrivateSQLTrackerStore, sender: str, events: List[Event]) -> None:
-    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events, slots=DOMAIN.slots)))
 
 
 def texts(store: PrivateSQLTrackerStore, sender: str) -> Optional[List[str]]:
@@ -92,10 +97,59 @@ def test_asking_for_erasure_deletes_every_session_of_that_conversation_and_no_ot
     save(store, staying, session(now - 10 * DAY, "salam"))
     assert texts(store, leaving) == ["3ndi 17 3am w ana f casa"]
 
-    save(store, leaving, earlier + session(now, "mse7 les données dyali", intent="request_data_deletion"))
+    asked = earlier + session(now, "mse7 les données dyali", intent="request_data_deletion")
+    save(store, leaving, asked)
+    # Asking is not confirming: nothing goes until the person says yes.
+    assert texts(store, leaving) == ["3ndi 17 3am w ana f casa", "mse7 les données dyali"]
+
+    save(
+        store, leaving, [*asked, UserUttered("/confirm_data_deletion", timestamp=now + 5), SlotSet(ERASURE_SLOT, True)]
+    )
 
     assert texts(store, leaving) is None
     assert texts(store, staying) == ["salam"]
+
+
+def test_a_store_that_cannot_be_written_says_so_and_keeps_nothing_in_memory(tmp_path: Path) -> None:
+    from rasa.core.agent import Agent
+
+    path = tmp_path / "tracker.db"
+    store = PrivateSQLTrackerStore(domain=DOMAIN, host=f"sqlite:///{path}")
+    # Rasa's agent no longer puts its in-memory fallback around this store.
+    assert Agent._create_tracker_store(store, DOMAIN) is store
+    sender = new_sender()
+    save(store, sender, session(time.time(), "salam"))
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        store.engine.dispose()
+        with pytest.raises(TurnNotSaved) as raised:
+            save(store, sender, session(time.time() - 100, "salam") + session(time.time(), "wach kayn takwin?"))
+        assert raised.value.part == "tracker_store"
+        with pytest.raises(TurnNotSaved):
+            save(store, sender, [*session(time.time(), "x"), SlotSet(ERASURE_SLOT, True)])
+        assert not store.health.ok and not store.probe()
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert texts(store, sender) == ["salam"]
+    assert store.probe() and store.health.ok
+
+
+def test_a_turn_whose_custom_action_failed_is_not_stored(store: PrivateSQLTrackerStore) -> None:
+    import privacy.tracker_store as module
+
+    sender = new_sender()
+
+    async def failed_turn() -> None:
+        module.new_turn()
+        module._failed_action.set("action_welcome")
+        await store.save(DialogueStateTracker.from_events(sender, session(time.time(), "salam"), slots=DOMAIN.slots))
+
+    with pytest.raises(TurnNotSaved) as raised:
+        asyncio.run(failed_turn())
+    assert raised.value.part == "action_server"
+    assert texts(store, sender) is None
 
 
 def test_a_question_that_is_not_an_erasure_request_is_stored_as_usual(store: PrivateSQLTrackerStore) -> None:
@@ -123,7 +177,7 @@ def purge_command(env: dict) -> subprocess.CompletedProcess:
 
 def test_the_purge_command_uses_the_tracker_store_and_retention_of_the_environment(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    store = PrivateSQLTrackerStore(domain=Domain.empty(), host=url)
+    store = PrivateSQLTrackerStore(domain=DOMAIN, host=url)
     now = time.time()
     old, recent = new_sender(), new_sender()
     save(store, old, session(now - 40 * DAY, "bonjour"))
@@ -142,7 +196,7 @@ def test_the_purge_command_refuses_to_run_without_a_tracker_store_or_with_a_rete
     missing = purge_command({})
     assert missing.returncode == 2 and "TRACKER_STORE_URL is not set" in missing.stderr
     zero = purge_command({"TRACKER_STORE_URL": f"sqlite:///{tmp_path / 't.db'}", "TAWJIH_RETENTION_DAYS": "0"})
-    assert zero.returncode == 2 and "TAWJIH_RETENTION_DAYS must be at least 1" in zero.stderr
+    assert zero.returncode == 2 and "TAWJIH_RETENTION_DAYS must be a whole number of days, at least 1" in zero.stderr
 
 
 def test_an_unreachable_database_fails_the_purge_without_showing_its_password() -> None:
@@ -153,10 +207,11 @@ def test_an_unreachable_database_fails_the_purge_without_showing_its_password() 
 
 
 def test_the_welcome_and_the_purge_read_one_retention_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from actions.config import conversation_retention_days
+    from actions.config import ActionServerSettings
 
     monkeypatch.setenv("TAWJIH_RETENTION_DAYS", "45")
-    assert conversation_retention_days() == retention_days() == 45
+    monkeypatch.setenv("TRACKER_STORE_URL", "sqlite:///x.db")
+    assert ActionServerSettings().retention_days == PrivacySettings().retention_days == 45
 
 
 def test_purging_before_the_first_conversation_of_a_new_install_deletes_nothing(tmp_path: Path) -> None:
