@@ -14,20 +14,17 @@ TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(NLU_TABLES) $(
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser tables train run purge test lint format validate stories eval ablation clean lock
+.PHONY: help setup browser tables train run shell purge test lint format validate stories eval ablation clean lock
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
 setup: $(SETUP_STAMP) $(WEB_STAMP) ## Create .venv with Python 3.10, install the pinned Python and npm dependencies
 
+# scripts/setup.sh makes .venv again if it is not Python 3.10 or its pip does not run (a set-up
+# interrupted by Ctrl-C), then installs; the stamp is written only once that has all succeeded.
 $(SETUP_STAMP): requirements.lock
-	@python=$$(scripts/find-python.sh) || exit 1; \
-	  if [ ! -x $(PY) ] || [ "$$($(PY) -c 'import sys; print(sys.version_info[:2] == (3, 10))' 2>/dev/null)" != "True" ]; then \
-	    rm -rf $(VENV) && echo "Creating $(VENV) with $$python" && $$python -m venv $(VENV); fi
-	$(PY) -m pip install --quiet --disable-pip-version-check "pip<25"
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
-	$(PY) -m pip check
+	@scripts/setup.sh install $(VENV) requirements.lock
 	@touch $@
 
 $(WEB_STAMP): web/package.json web/package-lock.json
@@ -48,12 +45,15 @@ $(NLU_TABLES): registry/catalogue.yml language/nlu_tables.py | $(SETUP_STAMP)
 
 train: $(MODEL) ## Train the model, only when data, config, domain or NLU components changed
 
-$(MODEL): $(SETUP_STAMP) $(TRAINING_INPUTS)
+$(MODEL): $(TRAINING_INPUTS) | $(SETUP_STAMP)
 	$(RASA) train --fixed-model-name tawjih --out models
 	@touch $@
 
-run: setup train ## Set up if needed, train if stale, seed the registry, start every part
+run: setup train ## Set up if needed, train if stale, seed the registry, start every part (restarted if it stops)
 	@scripts/run.sh
+
+shell: setup train ## Chat in the terminal (rasa shell), with the registry and the action server in the background
+	@scripts/run.sh --shell
 
 purge: setup ## Delete conversations older than TAWJIH_RETENTION_DAYS now (make run does it every hour)
 	TRACKER_STORE_URL="$${TRACKER_STORE_URL:-sqlite:///var/tracker.db}" $(PY) -m privacy purge

@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
-# Starts the registry, the action server and Rasa as one process group (honcho); Ctrl-C stops them all.
+# Starts Tawjih's parts (Procfile) under scripts/supervise.py, which restarts any part that dies.
+#
+#   scripts/run.sh                     every part, in the foreground; Ctrl-C stops them all (make run)
+#   scripts/run.sh registry actions    only these parts (e.g. for `rasa interactive` in another terminal)
+#   scripts/run.sh --shell             the registry and the action server in the background, and
+#                                      `rasa shell` in the foreground; leaving it stops them (make shell)
+#
 # Every setting has a default here and can be overridden from the environment (README, "Settings").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
 
+shell=false
+if [ "${1:-}" = "--shell" ]; then
+  shell=true
+  shift
+fi
+
+# Settings kept in a .env file, as honcho used to read them (it stays out of git).
+if [ -f .env ]; then
+  set -a
+  # shellcheck disable=SC1091
+  . ./.env
+  set +a
+fi
+
 # Local development secrets, made once and kept out of git (var/ is ignored). In production,
-# set REGISTRY_ADMIN_TOKEN and RASA_AUTH_TOKEN in the environment instead.
+# set REGISTRY_ADMIN_TOKEN, RASA_AUTH_TOKEN and TAWJIH_REST_TOKEN in the environment instead.
 secrets_file=var/dev-secrets.env
 touch "$secrets_file" && chmod 600 "$secrets_file"
-for name in DEV_REGISTRY_ADMIN_TOKEN DEV_RASA_AUTH_TOKEN DEV_CONVERSATION_ID_KEY; do
+for name in DEV_REGISTRY_ADMIN_TOKEN DEV_RASA_AUTH_TOKEN DEV_CONVERSATION_ID_KEY DEV_REST_TOKEN; do
   grep -q "^$name=" "$secrets_file" || echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> "$secrets_file"
 done
 # shellcheck disable=SC1090
@@ -25,6 +45,13 @@ export REGISTRY_URL="${REGISTRY_URL:-http://127.0.0.1:${REGISTRY_PORT}}"
 export REGISTRY_DATABASE_URL="${REGISTRY_DATABASE_URL:-sqlite:///var/registry.db}"
 export REGISTRY_ADMIN_TOKEN="${REGISTRY_ADMIN_TOKEN:-$DEV_REGISTRY_ADMIN_TOKEN}"
 export RASA_AUTH_TOKEN="${RASA_AUTH_TOKEN:-$DEV_RASA_AUTH_TOKEN}"
+# The bearer token of the REST channel (/webhooks/rest/webhook).
+if [ -n "${TAWJIH_REST_TOKEN:-}" ]; then
+  rest_token_hint="TAWJIH_REST_TOKEN, as set in your environment"
+else
+  rest_token_hint="in var/dev-secrets.env: export TAWJIH_REST_TOKEN=\$(grep ^DEV_REST_TOKEN= var/dev-secrets.env | cut -d= -f2)"
+fi
+export TAWJIH_REST_TOKEN="${TAWJIH_REST_TOKEN:-$DEV_REST_TOKEN}"
 # Keys the hash that stands for a phone number in conversation ids; changing it starts new conversations.
 export TAWJIH_CONVERSATION_ID_KEY="${TAWJIH_CONVERSATION_ID_KEY:-$DEV_CONVERSATION_ID_KEY}"
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:${ACTION_SERVER_PORT}/webhook}"
@@ -37,15 +64,52 @@ export SANIC_HOST=127.0.0.1   # the action server only ever talks to Rasa, on th
 
 .venv/bin/python -m registry seed
 
-cat <<MSG
+if $shell; then
+  parts_log=var/shell-parts.log
+  .venv/bin/python scripts/supervise.py registry actions >"$parts_log" 2>&1 &
+  supervisor=$!
+  stop_parts() {
+    kill -TERM "$supervisor" 2>/dev/null || true
+    wait "$supervisor" 2>/dev/null || true
+  }
+  trap stop_parts EXIT
+  trap 'exit 130' INT TERM
+  echo "Starting the registry and the action server in the background (their output: $parts_log)"
+  # Wait for both to answer before Rasa loads (a minute at most; the supervisor restarts a part that fails).
+  .venv/bin/python - "$REGISTRY_URL/health" "http://127.0.0.1:${ACTION_SERVER_PORT}/health" <<'PY' ||
+import sys, time, urllib.request
+deadline = time.monotonic() + 60
+for url in sys.argv[1:]:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            sys.exit(f"{url} does not answer")
+        time.sleep(0.2)
+PY
+    { echo "The registry or the action server did not start; the end of $parts_log:"; tail -n 20 "$parts_log"; exit 1; }
+  echo "Loading the model (a minute or so); type /stop to leave."
+  .venv/bin/python scripts/serve_rasa.py shell --model models/tawjih.tar.gz --interface 127.0.0.1 \
+    --port "$RASA_PORT" --endpoints endpoints.yml "$@"
+  exit $?
+fi
 
-  Tawjih is starting (Ctrl-C stops everything):
+if [ $# -eq 0 ]; then
+  cat <<MSG
+
+  Tawjih is starting (Ctrl-C stops everything; a part that stops on its own is started again):
     Web chat:         http://${WEB_HOST}:${WEB_PORT}/
-    Chat (REST):      curl -s -X POST http://${RASA_HOST}:${RASA_PORT}/webhooks/rest/webhook -H 'Content-Type: application/json' -d '{"sender":"me","message":"salam"}'
-    Rasa HTTP API:    http://${RASA_HOST}:${RASA_PORT}/status?token=\$RASA_AUTH_TOKEN  (tokens: var/dev-secrets.env)
+    Chat (REST):      curl -s -X POST http://${RASA_HOST}:${RASA_PORT}/webhooks/rest/webhook -H "Authorization: Bearer \$TAWJIH_REST_TOKEN" -H 'Content-Type: application/json' -d '{"sender":"me","message":"salam"}'
+                      (the token: ${rest_token_hint})
+    Rasa HTTP API:    http://${RASA_HOST}:${RASA_PORT}/status?token=\$RASA_AUTH_TOKEN  (unless set: DEV_RASA_AUTH_TOKEN in var/dev-secrets.env)
     Registry API:     ${REGISTRY_URL}/docs   (staff writes need REGISTRY_ADMIN_TOKEN)
     Action server:    127.0.0.1:${ACTION_SERVER_PORT} (internal only)
     Retention:        conversations older than ${TAWJIH_RETENTION_DAYS:-90} days are deleted every hour
 
 MSG
-exec .venv/bin/honcho -f Procfile start
+fi
+exec .venv/bin/python scripts/supervise.py -f Procfile "$@"

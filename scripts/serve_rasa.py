@@ -1,15 +1,37 @@
-"""Start `rasa run` with its HTTP API behind RASA_AUTH_TOKEN, read from the environment.
+"""Start `rasa run` with its HTTP API behind RASA_AUTH_TOKEN, and the deployment's endpoints.
+
+    python scripts/serve_rasa.py [rasa run options]    what `make run` and the tests start
+    python scripts/serve_rasa.py shell [rasa shell options]    what `make shell` starts
 
 `rasa run --auth-token TOKEN` would put the token on the command line, where `ps` shows it to
 every user of the machine. This launcher hands it to Rasa inside the process instead, and
 refuses to start without one: Rasa's HTTP API is never open. Other arguments go to `rasa run`.
+
+`endpoints.yml` holds local defaults, so that Rasa's own commands (`rasa shell`, `rasa run`,
+`rasa interactive`) work from the checkout. A deployment sets ACTION_SERVER_URL and
+TRACKER_STORE_URL instead: this launcher writes a copy of the endpoints file (`--endpoints`,
+default `endpoints.yml`) with those two values replaced, every other key kept as it is, to a
+private temporary file (mode 600: a tracker store URL may hold a database password), hands
+that copy to Rasa and deletes it when Rasa stops.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from typing import List, Optional
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+import yaml
+
+DEFAULT_ENDPOINTS = "endpoints.yml"
+# environment variable -> (section of endpoints.yml, key in it)
+OVERRIDES: Dict[str, Tuple[str, str]] = {
+    "ACTION_SERVER_URL": ("action_endpoint", "url"),
+    "TRACKER_STORE_URL": ("tracker_store", "url"),
+}
 
 
 def rasa_argv(arguments: List[str], token: str) -> List[str]:
@@ -18,16 +40,77 @@ def rasa_argv(arguments: List[str], token: str) -> List[str]:
     return ["rasa", "run", "--enable-api", f"--auth-token={token}", *arguments]
 
 
-def main(arguments: Optional[List[str]] = None) -> int:
+def resolved_endpoints(endpoints: Dict[str, Any], environ: Mapping[str, str]) -> Dict[str, Any]:
+    """The endpoints configuration with the environment's values in place of the file's defaults."""
+    resolved = dict(endpoints)
+    for variable, (section, key) in OVERRIDES.items():
+        value = environ.get(variable, "").strip()
+        if value:
+            resolved[section] = {**(resolved.get(section) or {}), key: value}
+    return resolved
+
+
+def split_endpoints_option(arguments: List[str]) -> Tuple[str, List[str]]:
+    """The path given with ``--endpoints`` (default endpoints.yml) and the other arguments."""
+    path, rest = DEFAULT_ENDPOINTS, []
+    iterator = iter(arguments)
+    for argument in iterator:
+        if argument == "--endpoints":
+            path = next(iterator, DEFAULT_ENDPOINTS)
+        elif argument.startswith("--endpoints="):
+            path = argument.split("=", 1)[1]
+        else:
+            rest.append(argument)
+    return path, rest
+
+
+def write_resolved_endpoints(path: str, environ: Mapping[str, str]) -> Path:
+    """A private copy of the endpoints file at ``path`` with the environment's values, for Rasa to read."""
+    with open(path, encoding="utf-8") as source:
+        endpoints = yaml.safe_load(source) or {}
+    if not isinstance(endpoints, dict):
+        raise ValueError(f"{path} is not a mapping of endpoints")
+    descriptor, name = tempfile.mkstemp(prefix="tawjih-endpoints-", suffix=".yml")  # mode 600
+    with os.fdopen(descriptor, "w", encoding="utf-8") as copy:
+        copy.write(f"# Written by scripts/serve_rasa.py from {path} and the environment; deleted when Rasa stops.\n")
+        yaml.safe_dump(resolved_endpoints(endpoints, environ), copy, sort_keys=False, allow_unicode=True)
+    return Path(name)
+
+
+REQUEST_MAX_BYTES = 1024 * 1024
+
+
+def run_rasa(argv: List[str]) -> None:
+    # Stopped while the model loads (before Rasa's server handles SIGTERM itself): unwind, so the
+    # private copy of the endpoints is deleted too.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = argv
+    rasa_main()
+
+
+def main(arguments: Optional[List[str]] = None, run: Callable[[List[str]], None] = run_rasa) -> int:
+    arguments = sys.argv[1:] if arguments is None else arguments
+    shell = bool(arguments) and arguments[0] == "shell"
     token = os.environ.get("RASA_AUTH_TOKEN", "").strip()
-    if not token:
+    if not shell and not token:
         print("RASA_AUTH_TOKEN is not set: Rasa's HTTP API is never started without a token.", file=sys.stderr)
         return 2
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    from rasa.__main__ import main as rasa_main
-
-    sys.argv = rasa_argv(sys.argv[1:] if arguments is None else arguments, token)
-    rasa_main()
+    # Sanic reads no request body larger than this (its default is 100 MB); the channels set tighter limits.
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(REQUEST_MAX_BYTES))
+    path, rest = split_endpoints_option(arguments[1:] if shell else arguments)
+    try:
+        endpoints = write_resolved_endpoints(path, os.environ)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        print(f"Cannot read the endpoints file {path}: {error}", file=sys.stderr)
+        return 2
+    try:
+        rest = [*rest, "--endpoints", str(endpoints)]
+        run(["rasa", "shell", *rest] if shell else rasa_argv(rest, token))
+    finally:
+        endpoints.unlink(missing_ok=True)
     return 0
 
 
