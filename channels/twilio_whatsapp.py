@@ -1,22 +1,22 @@
 """WhatsApp through Twilio (`twilio_whatsapp`): webhook `/webhooks/twilio_whatsapp/webhook`.
 
 Rasa's own Twilio channel accepts any POST, handles the message on the request path and
-sends with Twilio's blocking client. This one wraps it: every request must carry a valid
-`X-Twilio-Signature` (checked with the twilio package's RequestValidator), the reply to
-Twilio is immediate, the message is handled off the request path, media and locations are
-answered like on the Cloud API, buttons become numbered text, and replies go through
-Twilio's REST API asynchronously, with timeouts and retries.
+sends with Twilio's blocking client. This one wraps it: a body over TAWJIH_MAX_BODY_BYTES is
+refused (413) before it is read, every request must carry a valid `X-Twilio-Signature` (checked
+with the twilio package's RequestValidator), the reply to Twilio is immediate, the message is
+handled off the request path through `channels.turns.deliver` (length limit, a kind word when a
+part is down), media and locations are answered like on the Cloud API, buttons become numbered
+text, and replies go through Twilio's REST API through one pooled client, with timeouts and retries.
 
-Settings (environment): TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER
-("whatsapp:+1..."), TWILIO_WEBHOOK_URL (the public URL Twilio calls, which the signature
-covers), TWILIO_API_BASE (default Twilio's), TAWJIH_CONVERSATION_ID_KEY.
+Settings (`channels.settings`): TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER
+("whatsapp:+1..."), TWILIO_WEBHOOK_URL (the public URL Twilio calls, which the signature covers;
+unset, the URL the request came to), TWILIO_API_BASE, TAWJIH_CONVERSATION_ID_KEY. Until every one
+it needs is set, the channel says which are missing when it starts and answers 503.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import parse_qsl
 
@@ -31,60 +31,38 @@ from twilio.request_validator import RequestValidator
 from channels.messaging import (
     MEDIA_KINDS,
     Choices,
+    Identities,
+    PlatformClient,
     SeenMessages,
     button_payloads,
-    conversation_id,
     location_message,
     media_message,
     numbered,
-    post_with_retries,
+    person_from,
+    platform_client,
+    read_body,
     split_text,
 )
+from channels.settings import RasaSettings, rasa_settings, report_missing
+from channels.turns import deliver
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE = "https://api.twilio.com"
 TEXT_LIMIT = 1600
-
-
-@dataclass(frozen=True)
-class TwilioSettings:
-    account_sid: str
-    auth_token: str
-    whatsapp_number: str
-    webhook_url: str
-    api_base: str
-    timeout_seconds: float = 10.0
-    attempts: int = 3
-
-    @classmethod
-    def from_env(cls) -> "TwilioSettings":
-        return cls(
-            account_sid=os.environ.get("TWILIO_ACCOUNT_SID", ""),
-            auth_token=os.environ.get("TWILIO_AUTH_TOKEN", ""),
-            whatsapp_number=os.environ.get("TWILIO_WHATSAPP_NUMBER", ""),
-            webhook_url=os.environ.get("TWILIO_WEBHOOK_URL", ""),
-            api_base=(os.environ.get("TWILIO_API_BASE") or DEFAULT_API_BASE).rstrip("/"),
-        )
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.account_sid and self.auth_token and self.whatsapp_number)
+REQUIRED = ("twilio_account_sid", "twilio_auth_token", "twilio_whatsapp_number", "conversation_id_key")
+ADDRESS_PREFIX = "whatsapp:"
 
 
 class TwilioApi:
-    def __init__(self, settings: TwilioSettings) -> None:
-        self.settings = settings
+    def __init__(self, settings: RasaSettings) -> None:
+        self.url = f"{settings.twilio_api_base}/2010-04-01/Accounts/{settings.twilio_account_sid}/Messages.json"
+        self.sender = settings.twilio_whatsapp_number
+        self.client: PlatformClient = platform_client(
+            "Twilio", auth=aiohttp.BasicAuth(settings.twilio_account_sid, settings.twilio_auth_token)
+        )
 
     async def send(self, to: str, body: str) -> bool:
-        return await post_with_retries(
-            "Twilio",
-            f"{self.settings.api_base}/2010-04-01/Accounts/{self.settings.account_sid}/Messages.json",
-            self.settings.timeout_seconds,
-            self.settings.attempts,
-            auth=aiohttp.BasicAuth(self.settings.account_sid, self.settings.auth_token),
-            data={"From": self.settings.whatsapp_number, "To": to, "Body": body},
-        )
+        return await self.client.post(self.url, data={"From": self.sender, "To": to, "Body": body})
 
 
 class TwilioWhatsAppOutput(OutputChannel):
@@ -115,7 +93,11 @@ def as_text(form: Dict[str, str]) -> Optional[str]:
             return location_message(float(form["Latitude"]), float(form["Longitude"]))
         except ValueError:
             return None
-    if int(form.get("NumMedia") or 0) > 0:
+    try:
+        media = int(form.get("NumMedia") or 0)
+    except ValueError:
+        media = 0
+    if media > 0:
         kind = (form.get("MediaContentType0") or "").split("/")[0]
         return media_message(kind if kind in MEDIA_KINDS else "document")
     return form.get("ButtonPayload") or form.get("Body")
@@ -128,44 +110,73 @@ class TwilioWhatsAppInput(TwilioInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        return cls(TwilioSettings.from_env())
+        return cls(rasa_settings())
 
-    def __init__(self, settings: TwilioSettings) -> None:
-        super().__init__(settings.account_sid, settings.auth_token, settings.whatsapp_number, debug_mode=False)
+    def __init__(self, settings: RasaSettings) -> None:
+        super().__init__(
+            settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_whatsapp_number, debug_mode=False
+        )
         self.settings = settings
+        self.missing = settings.missing(*REQUIRED)
         self.api = TwilioApi(settings)
-        self.validator = RequestValidator(settings.auth_token)
+        self.validator = RequestValidator(settings.twilio_auth_token)
         self.seen = SeenMessages()
         self.choices = Choices()
+        self.identities = Identities(self.name())
+
+    @property
+    def configured(self) -> bool:
+        return not self.missing
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        report_missing(self.name(), self.missing, "its webhook answers 503")
+        report_missing(
+            self.name(),
+            self.settings.missing("twilio_webhook_url"),
+            "signatures are checked against the URL each request came to (wrong behind a proxy)",
+        )
         webhook = Blueprint("twilio_whatsapp_webhook", __name__)
 
-        @webhook.route("/webhook", methods=["POST"])
+        @webhook.listener("after_server_stop")
+        async def close_client(*_: Any) -> None:
+            await self.api.client.close()
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            if not self.settings.configured:
+            if not self.configured:
                 return response.text("Twilio is not configured", status=503)
+            body = await read_body(request, self.settings.max_body_bytes)
+            if body is None:
+                return response.text("payload too large", status=413)
             # Parsed here, blanks kept: Twilio signs every field, "Body=" of a voice note included.
-            form = dict(parse_qsl(request.body.decode("utf-8", errors="replace"), keep_blank_values=True))
-            url = self.settings.webhook_url or request.url
+            form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+            url = self.settings.twilio_webhook_url or request.url
             signature = request.headers.get("X-Twilio-Signature") or ""
             if not signature or not self.validator.validate(url, form, signature):
                 return response.text("forbidden", status=403)
-            sender, message_id, text = form.get("From"), form.get("MessageSid"), as_text(form)
-            if sender and message_id and text is not None and self.seen.first_time(message_id):
-                request.app.add_task(self._handle(sender, text, on_new_message))
+            address, message_id, text = form.get("From") or "", form.get("MessageSid") or "", as_text(form)
+            bare = address[len(ADDRESS_PREFIX) :] if address.startswith(ADDRESS_PREFIX) else address
+            person = person_from(bare)
+            if not (person and message_id and text is not None):
+                logger.warning("Twilio: a signed request without a sender, a message id or content was skipped.")
+            elif not self.seen.seen(message_id):
+                # Worked out before the message is marked as seen: whatever fails, fails before the 200.
+                conversation = self.identities.conversation(person)
+                self.seen.accept(message_id)
+                request.app.add_task(self._handle(address, conversation, text, on_new_message))
             # An empty TwiML answer: the replies go through the REST API.
             return response.text("<Response/>", content_type="application/xml")
 
         return webhook
 
-    async def _handle(self, address: str, text: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        conversation = conversation_id(self.name(), address)
-        chosen = self.choices.resolve(conversation, text)
-        self.choices.offer(conversation, [])
-        output = TwilioWhatsAppOutput(self.api, address, conversation, self.choices)
+    async def _handle(
+        self, address: str, conversation: str, text: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
         try:
-            await on_new_message(UserMessage(chosen, output, conversation, input_channel=self.name()))
+            chosen = self.choices.resolve(conversation, text)
+            self.choices.offer(conversation, [])
+            output = TwilioWhatsAppOutput(self.api, address, conversation, self.choices)
+            await deliver(on_new_message, output, chosen, conversation, self.name())
         except Exception as error:  # noqa: BLE001 - logged without the message or the number
             logger.error("Twilio message in %s failed: %s", conversation, type(error).__name__)
 

@@ -1,23 +1,29 @@
 """WhatsApp Cloud API channel (`whatsapp`): webhook `/webhooks/whatsapp/webhook`.
 
-GET answers Meta's verification challenge. POST checks `X-Hub-Signature-256` (HMAC-SHA256
-of the raw body with the app secret), acknowledges at once and handles the messages off
-the request path; a retried delivery is dropped by message id, status callbacks are
-ignored. Replies go through the Graph API with timeouts and retries.
+GET answers Meta's verification challenge. POST refuses a body over TAWJIH_MAX_BODY_BYTES (413)
+before reading it, checks `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the app
+secret), acknowledges at once and handles the messages off the request path; a retried delivery
+is dropped by message id, status callbacks are ignored. Every message goes to Rasa through
+`channels.turns.deliver` (length limit, a kind word when a part is down).
 
-Settings (environment): WHATSAPP_VERIFY_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_ACCESS_TOKEN,
-WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_API_BASE (default Meta's), TAWJIH_CONVERSATION_ID_KEY.
-Without the app secret and access token the channel answers 503 and does nothing.
+People are named by their phone number, their business-scoped user id (BSUID, since WhatsApp
+usernames), or both: the conversation is keyed on the BSUID when there is one, replies go to the
+number when Meta gives one and to the BSUID (`recipient`) otherwise, and the system messages that
+announce a new number or BSUID keep the person in their conversation (README, "Phone numbers").
+
+Settings (`channels.settings`): WHATSAPP_VERIFY_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_ACCESS_TOKEN,
+WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_API_BASE, TAWJIH_CONVERSATION_ID_KEY. Until every one it needs
+is set, the channel says which are missing when it starts and answers 503: Meta retries later.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
-import os
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -28,49 +34,33 @@ from channels.messaging import (
     LIST_BUTTON,
     MEDIA_KINDS,
     Choices,
+    Identities,
+    Person,
+    PlatformClient,
     SeenMessages,
     button_payloads,
-    conversation_id,
     location_message,
     media_message,
     numbered,
-    post_with_retries,
+    person_from,
+    platform_client,
+    read_body,
     register_of_text,
     split_text,
 )
+from channels.settings import RasaSettings, rasa_settings, report_missing
+from channels.turns import deliver
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE = "https://graph.facebook.com/v21.0"
 TEXT_LIMIT = 4096
 INTERACTIVE_BODY_LIMIT = 1024
 MAX_REPLY_BUTTONS, REPLY_BUTTON_TITLE = 3, 20
 MAX_LIST_ROWS, LIST_ROW_TITLE = 10, 24
-
-
-@dataclass(frozen=True)
-class WhatsAppSettings:
-    verify_token: str
-    app_secret: str
-    access_token: str
-    phone_number_id: str
-    api_base: str
-    timeout_seconds: float = 10.0
-    attempts: int = 3
-
-    @classmethod
-    def from_env(cls) -> "WhatsAppSettings":
-        return cls(
-            verify_token=os.environ.get("WHATSAPP_VERIFY_TOKEN", ""),
-            app_secret=os.environ.get("WHATSAPP_APP_SECRET", ""),
-            access_token=os.environ.get("WHATSAPP_ACCESS_TOKEN", ""),
-            phone_number_id=os.environ.get("WHATSAPP_PHONE_NUMBER_ID", ""),
-            api_base=(os.environ.get("WHATSAPP_API_BASE") or DEFAULT_API_BASE).rstrip("/"),
-        )
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.app_secret and self.access_token and self.phone_number_id)
+REQUIRED = ("whatsapp_app_secret", "whatsapp_access_token", "whatsapp_phone_number_id", "conversation_id_key")
+# The system messages that announce a person's new number or new BSUID ("customer_changed_number":
+# the name before Graph API v12).
+IDENTITY_CHANGES = ("user_changed_number", "user_changed_user_id", "customer_changed_number")
 
 
 def signature_is_valid(app_secret: str, body: bytes, header: Optional[str]) -> bool:
@@ -81,32 +71,34 @@ def signature_is_valid(app_secret: str, body: bytes, header: Optional[str]) -> b
 
 
 class GraphApi:
-    """Sends messages through the Graph API: a timeout on every call, retries on 429 and 5xx."""
+    """Sends messages through the Graph API, through one pooled client (`PlatformClient`)."""
 
-    def __init__(self, settings: WhatsAppSettings) -> None:
-        self.settings = settings
+    def __init__(self, settings: RasaSettings) -> None:
+        self.url = f"{settings.whatsapp_api_base}/{settings.whatsapp_phone_number_id}/messages"
+        self.client: PlatformClient = platform_client(
+            "Graph API", headers={"Authorization": f"Bearer {settings.whatsapp_access_token}"}
+        )
 
     async def send(self, payload: Dict[str, Any]) -> bool:
-        return await post_with_retries(
-            "Graph API",
-            f"{self.settings.api_base}/{self.settings.phone_number_id}/messages",
-            self.settings.timeout_seconds,
-            self.settings.attempts,
-            json=payload,
-            headers={"Authorization": f"Bearer {self.settings.access_token}"},
-        )
+        return await self.client.post(self.url, json=payload)
+
+
+def addressed_to(person: Person) -> Dict[str, str]:
+    """Where a reply goes: to the number when Meta gave one (Meta's advice, so that webhooks keep
+    carrying it), otherwise to the BSUID in ``recipient``. Never both: ``to`` would win."""
+    return {"to": person.phone} if person.phone else {"recipient": person.user_id}
 
 
 class WhatsAppOutput(OutputChannel):
-    """Replies to one person; holds their number so that Rasa never has to."""
+    """Replies to one person; holds their number or BSUID so that Rasa never has to."""
 
     @classmethod
     def name(cls) -> str:
         return "whatsapp"
 
-    def __init__(self, api: GraphApi, phone_number: str, conversation: str, choices: Choices) -> None:
+    def __init__(self, api: GraphApi, person: Person, conversation: str, choices: Choices) -> None:
         self.api = api
-        self.phone_number = phone_number
+        self.person = person
         self.conversation = conversation
         self.choices = choices
 
@@ -114,7 +106,7 @@ class WhatsAppOutput(OutputChannel):
         return {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": self.phone_number,
+            **addressed_to(self.person),
             "type": kind,
             kind: body,
         }
@@ -170,20 +162,97 @@ class WhatsAppOutput(OutputChannel):
 @dataclass(frozen=True)
 class Incoming:
     message_id: str
-    phone_number: str
+    person: Person
     text: str
 
 
-def incoming_messages(body: Dict[str, Any]) -> List[Incoming]:
-    """The people's messages in a webhook delivery, as text Rasa understands; statuses are skipped."""
-    found = []
+@dataclass(frozen=True)
+class IdentityChange:
+    message_id: str
+    previous: Person
+    new: Person
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a webhook delivery holds for Tawjih: people's messages and announced identity changes."""
+
+    messages: List[Incoming]
+    changes: List[IdentityChange]
+    # Messages that name nobody (no number, no BSUID anywhere): counted, and said in the log.
+    anonymous: int = 0
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _sender(message: Dict[str, Any], contacts: List[Dict[str, Any]]) -> Person:
+    """The sender of a message, wherever Meta put them: ``from`` (a number, absent for a person
+    whose number Meta does not share), ``from_user_id`` (the BSUID), or the delivery's ``contacts``
+    (``wa_id``, ``user_id``), matched on either identifier, or the only contact there is."""
+    sender, user_id = _text(message.get("from")), _text(message.get("from_user_id"))
+    contact: Dict[str, Any] = {}
+    for candidate in contacts:
+        if (sender and sender in (candidate.get("wa_id"), candidate.get("user_id"))) or (
+            user_id and user_id == candidate.get("user_id")
+        ):
+            contact = candidate
+            break
+    else:
+        if len(contacts) == 1:
+            contact = contacts[0]
+    return person_from(sender, user_id=user_id or _text(contact.get("user_id")), phone=_text(contact.get("wa_id")))
+
+
+def _identity_change(message: Dict[str, Any]) -> Optional[Tuple[Person, Person]]:
+    """The previous and new identifiers a system message announces (Meta's "System messages webhook
+    reference": ``from`` the previous number, ``system.wa_id`` the new one, ``system.user_id`` the
+    new BSUID, ``system.previous_user_id`` the previous one)."""
+    found = message.get("system")
+    system: Dict[str, Any] = found if isinstance(found, dict) else {}
+    if _text(system.get("type")) not in IDENTITY_CHANGES:
+        return None
+    new_user = _text(system.get("user_id"))
+    old_user = _text(system.get("previous_user_id"))
+    from_user = _text(message.get("from_user_id"))
+    if not old_user and from_user and from_user != new_user:
+        old_user = from_user
+    previous = person_from(_text(message.get("from")), user_id=old_user)
+    new = person_from(None, user_id=new_user, phone=_text(system.get("wa_id")) or _text(system.get("new_wa_id")))
+    if previous == new:
+        return None
+    return previous, new
+
+
+def read_delivery(body: Dict[str, Any]) -> Delivery:
+    """The people's messages in a webhook delivery, as text Rasa understands, and the identity
+    changes it announces; statuses and messages with nothing to answer (reactions...) are skipped."""
+    messages: List[Incoming] = []
+    changes: List[IdentityChange] = []
+    anonymous = 0
     for entry in body.get("entry") or []:
         for change in entry.get("changes") or []:
-            for message in (change.get("value") or {}).get("messages") or []:
+            value = change.get("value") or {}
+            contacts = [c for c in value.get("contacts") or [] if isinstance(c, dict)]
+            for message in value.get("messages") or []:
+                if not isinstance(message, dict) or not _text(message.get("id")):
+                    continue
+                message_id = str(message["id"])
+                if message.get("type") == "system":
+                    found = _identity_change(message)
+                    if found:
+                        changes.append(IdentityChange(message_id, *found))
+                    continue
                 text = _as_text(message)
-                if text is not None and message.get("id") and message.get("from"):
-                    found.append(Incoming(str(message["id"]), str(message["from"]), text))
-    return found
+                if text is None:
+                    continue
+                person = _sender(message, contacts)
+                if not person:
+                    anonymous += 1
+                    continue
+                messages.append(Incoming(message_id, person, text))
+    return Delivery(messages, changes, anonymous)
 
 
 def _as_text(message: Dict[str, Any]) -> Optional[str]:
@@ -214,54 +283,85 @@ class WhatsAppInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "InputChannel":
-        return cls(WhatsAppSettings.from_env())
+        return cls(rasa_settings())
 
-    def __init__(self, settings: WhatsAppSettings) -> None:
+    def __init__(self, settings: RasaSettings) -> None:
         self.settings = settings
+        self.missing = settings.missing(*REQUIRED)
         self.api = GraphApi(settings)
         self.seen = SeenMessages()
         self.choices = Choices()
+        self.identities = Identities(self.name())
+
+    @property
+    def configured(self) -> bool:
+        return not self.missing
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        report_missing(self.name(), self.missing, "its webhook answers 503 and Meta retries later")
+        report_missing(self.name(), self.settings.missing("whatsapp_verify_token"), "Meta cannot verify the webhook")
         webhook = Blueprint("whatsapp_webhook", __name__)
+
+        @webhook.listener("after_server_stop")
+        async def close_client(*_: Any) -> None:
+            await self.api.client.close()
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
             token = request.args.get("hub.verify_token") or ""
             if (
-                self.settings.verify_token
+                self.settings.whatsapp_verify_token
                 and request.args.get("hub.mode") == "subscribe"
-                and hmac.compare_digest(token, self.settings.verify_token)
+                and hmac.compare_digest(token.encode(), self.settings.whatsapp_verify_token.encode())
             ):
                 return response.text(request.args.get("hub.challenge") or "")
             return response.text("forbidden", status=403)
 
-        @webhook.route("/webhook", methods=["POST"])
+        @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            if not self.settings.configured:
+            if not self.configured:
                 return response.text("WhatsApp is not configured", status=503)
+            body = await read_body(request, self.settings.max_body_bytes)
+            if body is None:
+                return response.text("payload too large", status=413)
             if not signature_is_valid(
-                self.settings.app_secret, request.body, request.headers.get("X-Hub-Signature-256")
+                self.settings.whatsapp_app_secret, body, request.headers.get("X-Hub-Signature-256")
             ):
                 return response.text("forbidden", status=403)
             try:
-                messages = incoming_messages(request.json or {})
+                parsed = json.loads(body)
+                delivery = read_delivery(parsed if isinstance(parsed, dict) else {})
             except Exception:  # noqa: BLE001 - a malformed body from a signed sender: nothing to do
                 return response.text("bad request", status=400)
-            fresh = [m for m in messages if self.seen.first_time(m.message_id)]
-            if fresh:
-                request.app.add_task(self._handle(fresh, on_new_message))
+            if delivery.anonymous:
+                logger.warning("WhatsApp: %s message(s) named no sender and cannot be answered.", delivery.anonymous)
+            for change in delivery.changes:
+                if not self.seen.seen(change.message_id):
+                    self.identities.changed(change.previous, change.new)
+                    self.seen.accept(change.message_id)
+            # Conversation ids are worked out here, inside the request: whatever fails, fails before
+            # the 200, and Meta delivers the message again.
+            accepted: List[Tuple[Incoming, str]] = []
+            for message in delivery.messages:
+                if self.seen.seen(message.message_id) or any(m.message_id == message.message_id for m, _ in accepted):
+                    continue
+                accepted.append((message, self.identities.conversation(message.person)))
+            for message, _ in accepted:
+                self.seen.accept(message.message_id)
+            if accepted:
+                request.app.add_task(self._handle(accepted, on_new_message))
             return response.text("ok")
 
         return webhook
 
-    async def _handle(self, messages: List[Incoming], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        for message in messages:
-            conversation = conversation_id(self.name(), message.phone_number)
-            text = self.choices.resolve(conversation, message.text)
-            self.choices.offer(conversation, [])
-            output = WhatsAppOutput(self.api, message.phone_number, conversation, self.choices)
+    async def _handle(
+        self, messages: List[Tuple[Incoming, str]], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        for message, conversation in messages:
             try:
-                await on_new_message(UserMessage(text, output, conversation, input_channel=self.name()))
+                text = self.choices.resolve(conversation, message.text)
+                self.choices.offer(conversation, [])
+                output = WhatsAppOutput(self.api, message.person, conversation, self.choices)
+                await deliver(on_new_message, output, text, conversation, self.name())
             except Exception as error:  # noqa: BLE001 - one failed message must not stop the others
                 logger.error("WhatsApp message in %s failed: %s", conversation, type(error).__name__)

@@ -4,22 +4,87 @@ from __future__ import annotations
 
 import pytest
 
-from channels.messaging import Choices, SeenMessages, conversation_id, numbered, split_text
+from channels.messaging import (
+    Choices,
+    Identities,
+    Person,
+    SeenMessages,
+    conversation_id,
+    is_user_id,
+    numbered,
+    person_from,
+    split_text,
+    user_conversation_id,
+)
+from tests.channels.conftest import SetEnv
+
+BSUID = "MA.13491208655302741918"
 
 
-def test_the_conversation_id_hides_the_number_and_is_stable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TAWJIH_CONVERSATION_ID_KEY", "k1")
+def test_the_conversation_id_hides_the_number_and_is_stable(settings_env: SetEnv) -> None:
+    settings_env(TAWJIH_CONVERSATION_ID_KEY="k1")
     first = conversation_id("whatsapp", "212612345678")
     assert first == conversation_id("whatsapp", "+212 6 12 34 56 78")  # the same person however written
     assert "612345678" not in first and first.startswith("whatsapp-")
-    monkeypatch.setenv("TAWJIH_CONVERSATION_ID_KEY", "k2")
+    settings_env(TAWJIH_CONVERSATION_ID_KEY="k2")
     assert conversation_id("whatsapp", "212612345678") != first  # keyed: no table of hashed numbers works
 
 
-def test_no_key_no_phone_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TAWJIH_CONVERSATION_ID_KEY", raising=False)
+def test_a_bsuid_is_hashed_apart_from_numbers(settings_env: SetEnv) -> None:
+    by_user = user_conversation_id("whatsapp", BSUID)
+    assert "13491208655302741918" not in by_user and by_user.startswith("whatsapp-")
+    # its digits, read as a number, are someone else
+    assert by_user != conversation_id("whatsapp", "13491208655302741918")
+    assert by_user == user_conversation_id("whatsapp", BSUID)
+
+
+def test_no_key_no_phone_numbers(settings_env: SetEnv) -> None:
+    settings_env(TAWJIH_CONVERSATION_ID_KEY="")
     with pytest.raises(RuntimeError):
         conversation_id("whatsapp", "212612345678")
+    with pytest.raises(RuntimeError):
+        user_conversation_id("whatsapp", BSUID)
+
+
+def test_bsuids_are_told_from_numbers() -> None:
+    assert is_user_id(BSUID) and is_user_id("US.ENT.11815799212886844830")
+    assert not is_user_id("212612345678") and not is_user_id("+212612345678") and not is_user_id("MA.")
+    assert person_from("212612345678") == Person(phone="212612345678")
+    assert person_from(BSUID) == Person(user_id=BSUID)  # a BSUID where a number was expected
+    assert person_from(None, user_id=BSUID, phone="212612345678") == Person("212612345678", BSUID)
+    assert not person_from("", user_id="", phone="")
+    assert "2126" not in repr(Person("212612345678", BSUID)) and "MA." not in repr(Person("1", BSUID))
+
+
+def test_one_person_keeps_one_conversation_when_the_number_comes_and_goes(settings_env: SetEnv) -> None:
+    people = Identities("whatsapp")
+    with_number = people.conversation(Person("212612345678", BSUID))
+    assert with_number == user_conversation_id("whatsapp", BSUID)  # keyed on the BSUID
+    assert people.conversation(Person(user_id=BSUID)) == with_number  # the number withheld
+    assert people.conversation(Person(phone="212612345678")) == with_number  # only the number (older payloads)
+    assert Identities("whatsapp").conversation(Person(user_id=BSUID)) == with_number  # after a restart too
+    with pytest.raises(ValueError):
+        people.conversation(Person())
+
+
+def test_a_recycled_number_does_not_lead_into_someone_elses_conversation(settings_env: SetEnv) -> None:
+    people = Identities("whatsapp")
+    first = people.conversation(Person("212612345678", BSUID))
+    stranger = people.conversation(Person("212612345678", "MA.99999999999999999999"))
+    assert stranger != first
+    assert people.conversation(Person(phone="212612345678")) == stranger  # the number is theirs now
+
+
+def test_announced_changes_keep_the_conversation(settings_env: SetEnv) -> None:
+    people = Identities("whatsapp")
+    first = people.conversation(Person("212612345678", BSUID))
+    # user_changed_number: a new number, and with it a new BSUID
+    assert people.changed(Person("212612345678", BSUID), Person("212700000001", "MA.222")) == first
+    assert people.conversation(Person("212700000001", "MA.222")) == first
+    # user_changed_user_id: a new BSUID alone
+    assert people.changed(Person(user_id="MA.222"), Person(user_id="MA.333")) == first
+    assert people.conversation(Person(user_id="MA.333")) == first
+    assert people.changed(Person(), Person(user_id="MA.444")) is None
 
 
 def test_a_typed_number_picks_the_offered_option() -> None:
@@ -49,3 +114,6 @@ def test_long_text_is_split_at_the_limit_on_a_boundary() -> None:
 def test_a_message_id_is_handled_once() -> None:
     seen = SeenMessages()
     assert seen.first_time("wamid.1") and not seen.first_time("wamid.1") and seen.first_time("wamid.2")
+    assert not seen.seen("wamid.3")  # looking does not mark
+    seen.accept("wamid.3")
+    assert seen.seen("wamid.3")

@@ -8,7 +8,7 @@ from typing import Dict, Iterator
 import pytest
 
 from tests.support.processes import ROOT, ActionServerProcess, RasaProcess, RegistryProcess, WebProcess, free_port
-from tests.support.standins import RecordingServer
+from tests.support.standins import WHATSAPP_PHONE_NUMBER_ID, RecordingServer
 
 MODEL = ROOT / "models" / "tawjih.tar.gz"
 
@@ -45,13 +45,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[S
         "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(12),
         "WHATSAPP_APP_SECRET": secrets.token_urlsafe(24),
         "WHATSAPP_ACCESS_TOKEN": secrets.token_urlsafe(24),
-        "WHATSAPP_PHONE_NUMBER_ID": "109876543210",
+        "WHATSAPP_PHONE_NUMBER_ID": WHATSAPP_PHONE_NUMBER_ID,
         "WHATSAPP_API_BASE": f"{graph.url}/v21.0",
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
         "TWILIO_WHATSAPP_NUMBER": "whatsapp:+14155238886",
         "TWILIO_API_BASE": twilio.url,
         "WEB_ORIGINS": f"http://127.0.0.1:{web_port}",
+        # Known to the tests, which work out the conversation ids a phone number or a BSUID stands for.
+        "TAWJIH_CONVERSATION_ID_KEY": secrets.token_urlsafe(24),
     }
     registry = RegistryProcess(f"sqlite:///{work / 'registry.db'}", log_dir)
     actions = rasa = web = None

@@ -55,6 +55,9 @@ def test_the_conversation_goes_on_after_bad_input(stack: Stack) -> None:
 def test_malformed_requests_to_the_channel_are_refused_cleanly(stack: Stack) -> None:
     url = f"{stack.rasa.url}/webhooks/rest/webhook"
     assert (
-        requests.post(url, data="not json", headers={"Content-Type": "application/json"}, timeout=10).status_code == 400
+        requests.post(
+            url, data="not json", headers={**stack.rasa.rest_headers(), "Content-Type": "application/json"}, timeout=10
+        ).status_code
+        == 400
     )
     assert requests.get(f"{stack.rasa.url}/status", params={"token": stack.rasa.token}, timeout=10).status_code == 200

@@ -4,6 +4,8 @@ replies recorded by a stand-in of Twilio's REST API on loopback."""
 from __future__ import annotations
 
 import base64
+import sqlite3
+import time
 import uuid
 from typing import Dict, List, Optional
 
@@ -11,6 +13,7 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
+from channels.turns import too_long_reply
 from tests.e2e.conftest import Stack
 from tests.e2e.test_rest_conversation import response_variation, welcome
 
@@ -119,3 +122,30 @@ def test_a_retried_message_is_answered_once(stack: Stack) -> None:
         response_variation("utter_you_are_welcome", "french")["text"],
     ]
     assert [r.form()["To"] for r in stack.platforms.twilio.requests[mark:]].count(address) == 2
+
+
+def tracker_data(stack: Stack) -> List[str]:
+    with sqlite3.connect(stack.tracker_db) as db:
+        return [row[0] for row in db.execute("SELECT data FROM events").fetchall()]
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(stack: Stack) -> None:
+    address = someone()
+    fields = form(address, Body="x" * (5 * 1024 * 1024))
+    mark = stack.platforms.twilio.mark()
+    started = time.monotonic()
+    assert post(stack, fields).status_code == 413 and time.monotonic() - started < 3
+    [sent] = say(stack, form(address, Body="salam"))  # nothing of it was handled; the channel goes on
+    assert sent["Body"] == welcome("darija_latin")
+    assert [r.form()["To"] for r in stack.platforms.twilio.requests[mark:]].count(address) == 1
+
+
+def test_an_overlong_message_is_answered_kindly_and_not_stored(stack: Stack) -> None:
+    address = someone()
+    marker = "overlong" + "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:8])  # letters: no Arabizi digit
+    text = f"Salam, bghit n3ref {marker} " + "chno homa les formations li kaynin f Tanja. " * 110
+    assert 4096 < len(text) < 6000
+    [sent] = say(stack, form(address, Body=text))
+    assert sent["Body"] == too_long_reply(text, 4096)
+    assert not any(marker in data for data in tracker_data(stack))
+    assert marker not in stack.rasa.log_text()
