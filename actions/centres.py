@@ -17,6 +17,7 @@ from actions.places import (
     place_in_focus,
     place_label,
 )
+from actions.programme_facts import known_programme
 from actions.registry_client import call_registry, registry_client
 
 
@@ -61,7 +62,7 @@ class ActionListCentres(TawjihAction):
             dispatcher.utter_message(response="utter_ask_city_for_centres")
             return []
         # A programme named in this very message narrows the list ("fin kayn code 212 dyal jobintech?").
-        programme = latest_entity(tracker, "programme")
+        programme = await known_programme(latest_entity(tracker, "programme"))
         client = registry_client()
         if place.kind == "region":
             centres = await call_registry(client.centres, region=place.value, programme=programme)
@@ -76,7 +77,7 @@ class ActionListCentres(TawjihAction):
             return place.slot_events()
         city = await city_record(place.value) if place.kind == "city" else None
         if city is None:
-            dispatcher.utter_message(response="utter_place_unknown", place=place.value)
+            dispatcher.utter_message(response="utter_place_unknown", place=await place_label(place, register))
             return []
         await describe_nearest(dispatcher, city_point(city), register, await place_label(place, register), programme)
         return place.slot_events()
@@ -103,11 +104,7 @@ class ActionCentresNearLocation(TawjihAction):
 
 def shared_point(tracker: Tracker) -> Optional[Tuple[float, float]]:
     """The latitude and longitude the channel put in the message, if they are a real point."""
-    try:
-        latitude = float(latest_entity(tracker, "latitude") or "nan")
-        longitude = float(latest_entity(tracker, "longitude") or "nan")
-    except ValueError:
-        return None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # NaN fails both comparisons
+    latitude, longitude = latest_entity(tracker, "latitude"), latest_entity(tracker, "longitude")
+    if latitude is None or longitude is None:
         return None
     return latitude, longitude

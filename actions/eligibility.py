@@ -5,7 +5,6 @@ offer it, other conditions); this module only knows how to compare a person with
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Set
@@ -17,11 +16,11 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions import wording
-from actions.base import TawjihAction
-from actions.places import city_point, find_city, find_region, nearest_centres
+from actions.base import TawjihAction, answer_kindly
+from actions.places import city_point, find_city, find_record, find_region, nearest_centres, slot_value
 from actions.programme_facts import programme_in_focus
-from actions.registry_client import RegistryError, call_registry, registry_client
-from language.catalogue import valid_age
+from actions.registry_client import call_registry, registry_client
+from language import slot_rules
 from language.normaliser import normalise
 
 MET, NOT_MET, TO_CONFIRM = "met", "not_met", "to_confirm"
@@ -106,12 +105,9 @@ class ValidateEligibilityForm(FormValidationAction):
         return "validate_eligibility_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
-        try:
-            return await super().run(dispatcher, tracker, domain)
-        except RegistryError:
-            # Without the registry nothing can be checked: leave the form, say so kindly.
-            dispatcher.utter_message(response="utter_registry_unavailable")
-            return [SlotSet(REQUESTED_SLOT, None)]
+        # The actions' own guard; on a failure (the registry down: nothing can be checked) the form is left.
+        work = super().run(dispatcher, tracker, domain)
+        return await answer_kindly(self.name(), dispatcher, work, on_failure=[SlotSet(REQUESTED_SLOT, None)])
 
     async def required_slots(
         self,
@@ -152,12 +148,9 @@ class ValidateEligibilityForm(FormValidationAction):
     ) -> Dict[str, Any]:
         if tracker.get_slot(REQUESTED_SLOT) != "education_level" or latest_intent(tracker) not in ANSWER_INTENTS:
             return {}
-        said = normalise(tracker.latest_message.get("text") or "")
-        for level in await call_registry(registry_client().education_levels):
-            spellings = [level["id"], level.get("name_fr"), level.get("name_ar"), *(level.get("aliases") or [])]
-            if any(s and normalise(str(s)) == said for s in spellings):
-                return {"education_level": level["id"]}
-        return {}
+        levels = await call_registry(registry_client().education_levels)
+        level = find_record("education_level", levels, tracker.latest_message.get("text") or "")
+        return {"education_level": level["id"]} if level is not None else {}
 
     async def extract_home_region(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -168,14 +161,14 @@ class ValidateEligibilityForm(FormValidationAction):
         client = registry_client()
         asked_now = tracker.get_slot(REQUESTED_SLOT) == "home_region"
         text = (tracker.latest_message.get("text") or "").strip() if asked_now else ""
-        city_said = tracker.get_slot("city") or text
+        city_said = slot_value(tracker, "city") or text
         if city_said:
-            city = find_city(await call_registry(client.cities), str(city_said))
+            city = find_city(await call_registry(client.cities), city_said)
             if city is not None:
                 return {"home_region": city["region"], "city": city["name"]}
-        region_said = tracker.get_slot("region") or text
+        region_said = slot_value(tracker, "region") or text
         if region_said:
-            region = find_region(await call_registry(client.regions), str(region_said))
+            region = find_region(await call_registry(client.regions), region_said)
             if region is not None:
                 return {"home_region": region["id"]}
         return {}
@@ -199,7 +192,7 @@ class ValidateEligibilityForm(FormValidationAction):
     ) -> Dict[str, Any]:
         if value is None:  # an unreadable answer, already explained in get_extraction_events
             return {"age": None}
-        age = valid_age(value)
+        age = slot_rules.clean("age", value)
         if age is None:
             dispatcher.utter_message(response="utter_invalid_age")
         return {"age": age}
@@ -209,9 +202,9 @@ class ValidateEligibilityForm(FormValidationAction):
     ) -> Dict[str, Any]:
         if value is None:
             return {"education_level": None}
-        levels = await call_registry(registry_client().education_levels)
-        if value in {level["id"] for level in levels}:
-            return {"education_level": value}
+        level = find_record("education_level", await call_registry(registry_client().education_levels), value)
+        if level is not None:
+            return {"education_level": level["id"]}
         dispatcher.utter_message(response="utter_invalid_education_level")
         return {"education_level": None}
 
@@ -220,9 +213,9 @@ class ValidateEligibilityForm(FormValidationAction):
     ) -> Dict[str, Any]:
         if value is None:
             return {"home_region": None}
-        regions = await call_registry(registry_client().regions)
-        if value in {region["id"] for region in regions}:
-            return {"home_region": value}
+        region = find_region(await call_registry(registry_client().regions), value)
+        if region is not None:
+            return {"home_region": region["id"]}
         dispatcher.utter_message(response="utter_invalid_home_region")
         return {"home_region": None}
 
@@ -262,7 +255,14 @@ class ActionEligibilityVerdict(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        if any(tracker.get_slot(slot) is None for slot in ("age", "education_level", "home_region")):
+        declared = tracker.get_slot("conditions_declared")
+        person = Person(
+            age=slot_value(tracker, "age"),
+            education_level=slot_value(tracker, "education_level"),
+            region=slot_rules.clean("region", tracker.get_slot("home_region")),
+            conditions_declared=declared if isinstance(declared, bool) else None,
+        )
+        if person.age is None or person.education_level is None or person.region is None:
             return []  # the form was left before the end (registry outage): that was already said
         register = wording.register_of(tracker)
         client = registry_client()
@@ -273,17 +273,11 @@ class ActionEligibilityVerdict(TawjihAction):
         level_ranks = {level["id"]: int(level["rank"]) for level in levels}
         level_names = {level["id"]: wording.level_name(level, register) for level in levels}
         region_names = {r["id"]: wording.region_name(r, register) for r in regions}
-        person = Person(
-            age=valid_age(tracker.get_slot("age")),
-            education_level=tracker.get_slot("education_level"),
-            region=tracker.get_slot("home_region"),
-            conditions_declared=tracker.get_slot("conditions_declared"),
-        )
 
         def offering(programme_id: str) -> Set[str]:
             return {c["region"] for c in centres if programme_id in (c.get("programmes") or [])}
 
-        focus_id = tracker.get_slot("programme")
+        focus_id = slot_value(tracker, "programme")
         focus = next((p for p in programmes if p["id"] == focus_id), None)
         qualifying = [p for p in programmes if qualifies(assess(p, person, level_ranks, offering(p["id"])))]
         qualifying.sort(key=lambda p: p["id"] != focus_id)  # the programme asked about first
@@ -305,10 +299,11 @@ class ActionEligibilityVerdict(TawjihAction):
             )
         if qualifying:
             buttons = [
-                {
-                    "title": wording.sessions_button(wording.programme_name(p, register), register),
-                    "payload": "/ask_sessions" + json.dumps({"programme": p["id"]}),
-                }
+                wording.button(
+                    wording.sessions_button(wording.programme_name(p, register), register),
+                    "ask_sessions",
+                    programme=p["id"],
+                )
                 for p in qualifying[:3]
             ] + [wording.adviser_button(register)]
             dispatcher.utter_message(
@@ -322,10 +317,10 @@ class ActionEligibilityVerdict(TawjihAction):
 
     @staticmethod
     async def _nearest_centre_text(tracker: Tracker, programme_id: str, register: str) -> str:
-        city_name = tracker.get_slot("city")
+        city_name = slot_value(tracker, "city")
         if not city_name:
             return ""
-        city = find_city(await call_registry(registry_client().cities), str(city_name))
+        city = find_city(await call_registry(registry_client().cities), city_name)
         if city is None:
             return ""
         centres = await nearest_centres(city_point(city), programme_id)

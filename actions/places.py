@@ -1,7 +1,8 @@
 """Where the person is: the city or region in focus, and the centres nearest to a point.
 
 The city and region slots carry across turns; the latest message wins, and naming a
-region replaces an earlier city (and the other way round)."""
+region replaces an earlier city (and the other way round). Every value read from a message
+or a slot goes through ``language.slot_rules`` first: only a catalogue place is ever used or shown."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.registry_client import call_registry, registry_client
-from language.normaliser import normalise
+from language import slot_rules
 from language.register import DARIJA_ARABIC
 
 Point = Tuple[float, float]
@@ -31,11 +32,19 @@ class Place:
         return [SlotSet(self.kind, self.value), SlotSet(other, None)]
 
 
-def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
+def latest_entity(tracker: Tracker, entity: str) -> Optional[Any]:
+    """The canonical value of the last ``entity`` in the latest message that passes the slot rules."""
     for found in reversed(tracker.latest_message.get("entities") or []):
-        if found.get("entity") == entity and found.get("value") not in (None, ""):
-            return str(found["value"])
+        if found.get("entity") == entity:
+            value = slot_rules.clean(entity, found.get("value"))
+            if value is not None:
+                return value
     return None
+
+
+def slot_value(tracker: Tracker, slot: str) -> Optional[Any]:
+    """A slot's value if it passes the slot rules (a slot set before they existed, or by a payload, may not)."""
+    return slot_rules.clean(slot, tracker.get_slot(slot))
 
 
 def place_in_focus(tracker: Tracker) -> Optional[Place]:
@@ -45,33 +54,26 @@ def place_in_focus(tracker: Tracker) -> Optional[Place]:
         if value:
             return Place(kind, value)
     for kind in ("city", "region"):
-        value = tracker.get_slot(kind)
+        value = slot_value(tracker, kind)
         if value:
-            return Place(kind, str(value))
+            return Place(kind, value)
     return None
 
 
-def _spelling_key(text: str) -> str:
-    return " ".join(normalise(text).replace("-", " ").split())
+def find_record(entity: str, records: List[Dict[str, Any]], said: Any) -> Optional[Dict[str, Any]]:
+    """The registry record (city, region or education level) a person's words name, in any spelling
+    the catalogue lists: the slot rules' matcher finds the value, the registry holds the record."""
+    value = slot_rules.clean(entity, said)
+    field = "name" if entity == "city" else "id"
+    return next((record for record in records if value is not None and record.get(field) == value), None)
 
 
-def find_city(cities: List[Dict[str, Any]], said: str) -> Optional[Dict[str, Any]]:
-    """The registry city a person's word names: its name, Arabic name, id or any listed spelling."""
-    wanted = _spelling_key(said)
-    for city in cities:
-        spellings = [city.get("name"), city.get("name_ar"), city.get("id"), *(city.get("aliases") or [])]
-        if any(s and _spelling_key(str(s)) == wanted for s in spellings):
-            return city
-    return None
+def find_city(cities: List[Dict[str, Any]], said: Any) -> Optional[Dict[str, Any]]:
+    return find_record("city", cities, said)
 
 
-def find_region(regions: List[Dict[str, Any]], said: str) -> Optional[Dict[str, Any]]:
-    wanted = _spelling_key(said)
-    for region in regions:
-        spellings = [region.get("id"), region.get("name_fr"), region.get("name_ar"), *(region.get("aliases") or [])]
-        if any(s and _spelling_key(str(s)) == wanted for s in spellings):
-            return region
-    return None
+def find_region(regions: List[Dict[str, Any]], said: Any) -> Optional[Dict[str, Any]]:
+    return find_record("region", regions, said)
 
 
 async def city_record(name: str) -> Optional[Dict[str, Any]]:

@@ -1,8 +1,8 @@
-"""How to apply, what it costs, what it leads to: each answered from the programme's registry record."""
+"""What a programme is, how to apply, what it costs, what it leads to: each answered from the
+programme's registry record, in one shape (``ProgrammeFactAction``)."""
 
 from __future__ import annotations
 
-import json
 from abc import abstractmethod
 from typing import Any, Dict, List, Optional
 
@@ -13,26 +13,34 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import wording
 from actions.base import TawjihAction
 from actions.registry_client import RegistryNotFound, call_registry, registry_client
+from language import slot_rules
+from language.register import DARIJA_ARABIC
 
 
 async def programme_in_focus(tracker: Tracker) -> Optional[Dict[str, Any]]:
     """The registry record of the programme asked about now or earlier, if it still exists."""
-    programme_id = tracker.get_slot("programme")
+    programme_id = slot_rules.clean("programme", tracker.get_slot("programme"))
     if not programme_id:
         return None
     try:
-        return await call_registry(registry_client().programme, str(programme_id))
+        return await call_registry(registry_client().programme, programme_id)
     except RegistryNotFound:
         return None
+
+
+async def known_programme(value: Any) -> Optional[str]:
+    """The id of a programme the registry holds, from a slot or entity value; None otherwise."""
+    programme_id = slot_rules.clean("programme", value)
+    if not programme_id:
+        return None
+    programmes = await call_registry(registry_client().programmes)
+    return programme_id if any(p["id"] == programme_id for p in programmes) else None
 
 
 async def ask_which_programme(dispatcher: CollectingDispatcher, intent: str, register: str) -> List[Dict[str, Any]]:
     """Buttons that ask the same question again, this time about one programme."""
     programmes = await call_registry(registry_client().programmes)
-    buttons = [
-        {"title": wording.programme_name(p, register), "payload": f"/{intent}" + json.dumps({"programme": p["id"]})}
-        for p in programmes
-    ]
+    buttons = wording.programme_buttons(programmes, register, intent)
     dispatcher.utter_message(response="utter_ask_which_programme", buttons=buttons)
     return [SlotSet("programme", None)]
 
@@ -55,6 +63,27 @@ class ProgrammeFactAction(TawjihAction):
     @abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, programme: Dict[str, Any], register: str) -> None:
         """Say what the registry holds, or that it holds nothing and an adviser can help."""
+
+
+class ActionProgrammeDetails(ProgrammeFactAction):
+    intent = "ask_programme_details"
+
+    def name(self) -> str:
+        return "action_programme_details"
+
+    def answer(self, dispatcher: CollectingDispatcher, programme: Dict[str, Any], register: str) -> None:
+        description = programme.get("description_ar") if register == DARIJA_ARABIC else None
+        dispatcher.utter_message(
+            response="utter_programme_details",
+            name=wording.programme_name(programme, register),
+            track=wording.isolate(str(programme.get("track") or ""), register),
+            description=description or programme.get("description_fr") or "",
+            duration=wording.duration(programme.get("duration_months"), register),
+            format=wording.value_or_to_confirm(programme.get("format"), register),
+            language=wording.value_or_to_confirm(programme.get("teaching_language"), register),
+            diploma=wording.value_or_to_confirm(programme.get("diploma"), register),
+            sample_note=wording.sample_note(programme, register),
+        )
 
 
 class ActionHowToApply(ProgrammeFactAction):

@@ -1,12 +1,13 @@
 """The one way actions read the registry: bounded in time, retried, cached briefly, and
 failing with typed errors that the caller turns into a kind message.
 
-Every answer is revalidated with the registry by ETag (a 304 costs no body), so a staff
-change shows in the very next answer; ``REGISTRY_CACHE_TTL_SECONDS`` > 0 lets answers be
-reused without asking for that long, for heavy load.
-
-The client is synchronous (``requests``); actions call it through ``call_registry`` so it
-runs in a worker thread and never blocks the action server's event loop.
+- One pooled HTTP session per process, with as many connections as worker threads; calls run in
+  those threads (``call_registry``), never on the action server's event loop.
+- Retries with a deadline come from ``outbound.retry.RetryPolicy``, the policy the WhatsApp and
+  Twilio senders use too.
+- Reference lists (cities, regions, education levels, programmes) are reused for
+  ``REGISTRY_REFERENCE_TTL_SECONDS`` without asking; every other answer is revalidated by ETag on
+  every use (a 304 costs no body), so a session's seats or a programme's record are never stale.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 import requests
+from requests.adapters import HTTPAdapter
 
-from actions.config import RegistryClientSettings
+from actions.config import ActionServerSettings, action_server_settings
+from outbound.retry import DeadlineExceeded, RetryableError, RetryPolicy, retryable_status
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 PAGE_SIZE = 200
+# Lists that change only when staff edit the catalogue: worth a short reuse window.
+REFERENCE_LISTS = frozenset({"/api/v1/cities", "/api/v1/regions", "/api/v1/education-levels", "/api/v1/programmes"})
 
 
 class RegistryError(Exception):
@@ -86,17 +91,14 @@ class CircuitBreaker:
 class CachedAnswer:
     etag: Optional[str]
     body: Any
-    stored_at: float
+    fresh_until: float
 
 
 class ResponseCache:
-    """Registry answers with their ETags. Within ``fresh_seconds`` an answer is reused without
-    asking; after that the client revalidates it (If-None-Match), and a 304 reuses it."""
+    """Registry answers with their ETags. Until ``fresh_until`` an answer is reused without asking;
+    after that the client revalidates it (If-None-Match), and a 304 reuses it."""
 
-    def __init__(
-        self, fresh_seconds: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 1000
-    ) -> None:
-        self._fresh_seconds = fresh_seconds
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = 1000) -> None:
         self._clock = clock
         self._max_entries = max_entries
         self._entries: Dict[Any, CachedAnswer] = {}
@@ -107,21 +109,26 @@ class ResponseCache:
             return self._entries.get(key)
 
     def is_fresh(self, answer: CachedAnswer) -> bool:
-        return self._fresh_seconds > 0 and self._clock() - answer.stored_at < self._fresh_seconds
+        return self._clock() < answer.fresh_until
 
-    def put(self, key: Any, etag: Optional[str], body: Any) -> None:
+    def put(self, key: Any, etag: Optional[str], body: Any, fresh_for: float) -> None:
         with self._lock:
             if len(self._entries) >= self._max_entries and key not in self._entries:
                 self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = CachedAnswer(etag, body, self._clock())
+            self._entries[key] = CachedAnswer(etag, body, self._clock() + fresh_for)
 
 
 class RegistryClient:
-    def __init__(self, settings: RegistryClientSettings) -> None:
+    def __init__(self, settings: ActionServerSettings) -> None:
         self.settings = settings
         self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown)
-        self._cache = ResponseCache(settings.cache_ttl)
-        self._local = threading.local()
+        self.retry = RetryPolicy(
+            attempts=settings.retries + 1, backoff=settings.backoff, deadline=settings.total_budget
+        )
+        self._cache = ResponseCache()
+        self._lock = threading.Lock()
+        self._http: Optional[requests.Session] = None
+        self._executor: Optional[ThreadPoolExecutor] = None
 
     # -- the read API ---------------------------------------------------------------
 
@@ -129,7 +136,8 @@ class RegistryClient:
         return self._list("/api/v1/programmes")
 
     def programme(self, programme_id: str) -> Dict[str, Any]:
-        return self._object(f"/api/v1/programmes/{requests.utils.quote(programme_id, safe='')}")
+        path = f"/api/v1/programmes/{requests.utils.quote(programme_id, safe='')}"
+        return self._object(path, route="/api/v1/programmes/{id}")
 
     def centres(
         self,
@@ -170,12 +178,45 @@ class RegistryClient:
     def education_levels(self) -> List[Dict[str, Any]]:
         return self._list("/api/v1/education-levels")
 
+    # -- threads and connections -------------------------------------------------------
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The threads registry calls run in: as many as the session keeps connections."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self.settings.workers, thread_name_prefix="registry")
+            return self._executor
+
+    def _session(self) -> requests.Session:
+        with self._lock:
+            if self._http is None:
+                session = requests.Session()
+                session.headers["Accept"] = "application/json"
+                # Retries are the RetryPolicy's; the pool holds a connection for every worker thread.
+                adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.settings.workers, max_retries=0)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                self._http = session
+            return self._http
+
+    def close(self) -> None:
+        with self._lock:
+            session, executor = self._http, self._executor
+            self._http = self._executor = None
+        if session is not None:
+            session.close()
+        if executor is not None:
+            executor.shutdown(wait=False)
+
     # -- plumbing ---------------------------------------------------------------------
 
-    def _object(self, path: str, params: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        body = self._get_json(path, params or {})
+    def _object(
+        self, path: str, params: Optional[Dict[str, Any]] = None, route: Optional[str] = None
+    ) -> Dict[str, Any]:
+        body = self._get_json(path, params or {}, route or path)
         if not isinstance(body, dict):
-            raise RegistryBadResponse(f"{path}: expected a JSON object")
+            raise RegistryBadResponse(f"{route or path}: expected a JSON object")
         return body
 
     def _list(self, path: str, params: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
@@ -190,60 +231,58 @@ class RegistryClient:
             if not data or len(records) >= count:
                 return records
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["Accept"] = "application/json"
-            self._local.session = session
-        return session
+    def _fresh_for(self, path: str) -> float:
+        return self.settings.reference_ttl if path in REFERENCE_LISTS else self.settings.cache_ttl
 
-    def _get_json(self, path: str, params: Dict[str, Any]) -> Any:
+    def _get_json(self, path: str, params: Dict[str, Any], route: str) -> Any:
+        """GET one answer. ``route`` names the endpoint in errors and logs, never a value from a slot."""
         key = (path, tuple(sorted(params.items())))
         cached = self._cache.get(key)
         if cached is not None and self._cache.is_fresh(cached):
             return cached.body
-        headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
         if not self.breaker.allow():
             raise RegistryUnavailable("registry circuit is open")
+        headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
+        url = self.settings.registry_url + path
 
-        url = self.settings.base_url + path
-        deadline = time.monotonic() + self.settings.total_budget
-        failure: RegistryError = RegistryUnavailable("registry was not tried")
-        for attempt in range(self.settings.retries + 1):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0.05:
-                break
-            timeout = (min(self.settings.connect_timeout, remaining), min(self.settings.read_timeout, remaining))
+        def attempt(seconds_left: float) -> Any:
+            timeout = (min(self.settings.connect_timeout, seconds_left), min(self.settings.read_timeout, seconds_left))
             try:
                 response = self._session().get(url, params=params, headers=headers, timeout=timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                failure = RegistryUnavailable(f"{path}: {type(exc).__name__}")
             except requests.RequestException as exc:
-                failure = RegistryUnavailable(f"{path}: {type(exc).__name__}")
-            else:
-                if response.status_code == 304 and cached is not None:
-                    self.breaker.record_success()
-                    self._cache.put(key, cached.etag, cached.body)
-                    return cached.body
-                if response.status_code == 404:
-                    self.breaker.record_success()
-                    raise RegistryNotFound(path)
-                if 200 <= response.status_code < 300:
-                    try:
-                        body = response.json()
-                    except ValueError:
-                        failure = RegistryBadResponse(f"{path}: malformed JSON")
-                        break  # a broken body will not mend itself on retry
-                    self.breaker.record_success()
-                    self._cache.put(key, response.headers.get("ETag"), body)
-                    return body
-                failure = RegistryBadResponse(f"{path}: HTTP {response.status_code}")
-                if response.status_code < 500:
-                    break
-            pause = self.settings.backoff * (2**attempt)
-            if deadline - time.monotonic() > pause + 0.05:
-                time.sleep(pause)  # in a worker thread, never on the event loop
+                raise RetryableError() from RegistryUnavailable(f"{route}: {type(exc).__name__}")
+            status = response.status_code
+            if status == 304 and cached is not None:
+                self._cache.put(key, cached.etag, cached.body, self._fresh_for(path))
+                return cached.body
+            if status == 404:
+                raise RegistryNotFound(route)
+            if 200 <= status < 300:
+                try:
+                    body = response.json()
+                except ValueError:
+                    raise RegistryBadResponse(f"{route}: malformed JSON") from None  # will not mend on retry
+                self._cache.put(key, response.headers.get("ETag"), body, self._fresh_for(path))
+                return body
+            if retryable_status(status):
+                raise RetryableError() from RegistryBadResponse(f"{route}: HTTP {status}")
+            raise RegistryBadResponse(f"{route}: HTTP {status}")
+
+        try:
+            body = self.retry.call(attempt)
+        except RegistryNotFound:
+            self.breaker.record_success()  # it answered, and clearly
+            raise
+        except DeadlineExceeded as exhausted:
+            last = exhausted.last
+            failure: RegistryError = (
+                last if isinstance(last, RegistryError) else RegistryUnavailable(f"{route}: no time left")
+            )
+        except RegistryError as error:
+            failure = error
+        else:
+            self.breaker.record_success()
+            return body
         self.breaker.record_failure()
         logger.warning("Registry call failed: %s", failure)
         raise failure
@@ -251,7 +290,6 @@ class RegistryClient:
 
 _client: Optional[RegistryClient] = None
 _client_lock = threading.Lock()
-_executor: Optional[ThreadPoolExecutor] = None
 
 
 def registry_client() -> RegistryClient:
@@ -259,20 +297,23 @@ def registry_client() -> RegistryClient:
     global _client
     with _client_lock:
         if _client is None:
-            _client = RegistryClient(RegistryClientSettings.from_env())
+            _client = RegistryClient(action_server_settings())
         return _client
 
 
 def reset_registry_client() -> None:
+    """Forget the client and the settings it was built from (tests change the environment)."""
     global _client
     with _client_lock:
-        _client = None
+        client, _client = _client, None
+    action_server_settings.cache_clear()
+    if client is not None:
+        client.close()
 
 
 async def call_registry(method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking client method in a worker thread so other conversations go on meanwhile."""
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="registry")
+    """Run a blocking call in the registry client's worker threads, so other conversations go on meanwhile."""
+    owner = getattr(method, "__self__", None)
+    client = owner if isinstance(owner, RegistryClient) else registry_client()
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor, functools.partial(method, *args, **kwargs))
+    return await loop.run_in_executor(client.executor, functools.partial(method, *args, **kwargs))

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import wording
 from actions.base import TawjihAction
 from actions.centres import programme_names, sample_note_for
-from actions.places import Place, city_point, city_record, nearest_centres, place_in_focus, place_label
+from actions.places import Place, city_point, city_record, nearest_centres, place_in_focus, place_label, slot_value
 from actions.registry_client import call_registry, registry_client
 from language.register import DARIJA_ARABIC
 
@@ -29,7 +29,7 @@ class ActionListSessions(TawjihAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         register = wording.register_of(tracker)
-        programme: Optional[str] = tracker.get_slot("programme")
+        programme: Optional[str] = slot_value(tracker, "programme")
         place = place_in_focus(tracker)
         client = registry_client()
         names = await programme_names(register)

@@ -10,6 +10,8 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
+from channels.payloads import intent_payload
+from language import slot_rules
 from language.register import DARIJA_ARABIC, DARIJA_LATIN, FRENCH
 
 MONTHS = {FRENCH: "{n} mois", DARIJA_LATIN: "{n} chhar", DARIJA_ARABIC: "{n} شهور"}
@@ -26,8 +28,7 @@ SAMPLE_NOTE = {
 
 
 def register_of(tracker: Tracker) -> str:
-    register = tracker.get_slot("register")
-    return register if register in (FRENCH, DARIJA_LATIN, DARIJA_ARABIC) else FRENCH
+    return slot_rules.clean("register", tracker.get_slot("register")) or FRENCH
 
 
 def programme_name(programme: Dict[str, Any], register: str) -> str:
@@ -244,29 +245,39 @@ def sessions_button(programme_name: str, register: str) -> str:
     return SESSIONS_BUTTON[register].format(p=programme_name)
 
 
+def button(title: str, intent: str, **entities: Any) -> Dict[str, str]:
+    """A button that sends ``intent`` with ``entities``, as a person could type it (``/intent{json}``)."""
+    return {"title": title, "payload": intent_payload(intent, entities)}
+
+
+def programme_buttons(programmes: List[Dict[str, Any]], register: str, intent: str) -> List[Dict[str, str]]:
+    """A button per programme, asking ``intent`` about it."""
+    return [button(programme_name(p, register), intent, programme=p["id"]) for p in programmes]
+
+
 def adviser_button(register: str) -> Dict[str, str]:
-    return {"title": ADVISER_BUTTON[register], "payload": "/request_human"}
+    return button(ADVISER_BUTTON[register], "request_human")
 
 
 def yes_no_buttons(register: str) -> List[Dict[str, str]]:
     yes, no = YES_NO[register]
-    return [{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}]
+    return [button(yes, "affirm"), button(no, "deny")]
 
 
 NEXT_STEPS = {
     FRENCH: (
-        ("Les centres", "/ask_centres"),
-        ("Les sessions", "/ask_sessions"),
-        ("Suis-je éligible ?", "/ask_eligibility"),
+        ("Les centres", "ask_centres"),
+        ("Les sessions", "ask_sessions"),
+        ("Suis-je éligible ?", "ask_eligibility"),
     ),
     DARIJA_LATIN: (
-        ("Les centres", "/ask_centres"),
-        ("Les sessions", "/ask_sessions"),
-        ("Wach n9der ndkhol?", "/ask_eligibility"),
+        ("Les centres", "ask_centres"),
+        ("Les sessions", "ask_sessions"),
+        ("Wach n9der ndkhol?", "ask_eligibility"),
     ),
-    DARIJA_ARABIC: (("المراكز", "/ask_centres"), ("الدورات", "/ask_sessions"), ("واش نقدر ندخل؟", "/ask_eligibility")),
+    DARIJA_ARABIC: (("المراكز", "ask_centres"), ("الدورات", "ask_sessions"), ("واش نقدر ندخل؟", "ask_eligibility")),
 }
 
 
 def next_step_buttons(register: str) -> List[Dict[str, str]]:
-    return [{"title": title, "payload": payload} for title, payload in NEXT_STEPS[register]]
+    return [button(title, intent) for title, intent in NEXT_STEPS[register]]

@@ -24,7 +24,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
-from language.catalogue import CATALOGUE_ENTITIES, Gazetteer, find_ages, valid_age
+from language import slot_rules
+from language.catalogue import CATALOGUE_ENTITIES, Gazetteer, find_ages
 from language.normaliser import normalise_word, phonetic_key
 from language.register import detect_register
 
@@ -130,7 +131,9 @@ def words_outside_places(training_data: TrainingData) -> Set[str]:
 class CatalogueEntityExtractor(FingerprintedByCode, EntityExtractorMixin):
     """Finds catalogue names (cities, regions, programmes, education levels) in any spelling the
     catalogue lists, validates what the classifier extracted, and maps every value to the
-    catalogue's canonical one. Values that name nothing known are dropped, never passed on.
+    catalogue's canonical one. Every entity with a slot rule (``language.slot_rules``: places,
+    programmes, levels, ages, the register, ...) is checked by that rule, the one the channels and
+    the actions apply too; a value the rule refuses is dropped, never passed on.
 
     Place it after DIETClassifier; it replaces EntitySynonymMapper for these entities.
     """
@@ -206,15 +209,19 @@ class CatalogueEntityExtractor(FingerprintedByCode, EntityExtractorMixin):
         kept: List[Dict[str, Any]] = []
         for entity in message.get(ENTITIES, []):
             name = entity.get("entity", "")
-            if name not in (*CATALOGUE_ENTITIES, "age"):
+            if name not in slot_rules.ENTITIES:
                 kept.append(entity)
                 continue
-            if overlaps(entity):
+            if name in (*CATALOGUE_ENTITIES, "age") and overlaps(entity):
+                continue  # what the catalogue found here stands
+            said: Any = entity.get("value")
+            if name in CATALOGUE_ENTITIES:  # the words as written, for the catalogue's spellings
+                said = text[entity["start"] : entity["end"]] if "start" in entity else str(said or "")
+            value = slot_rules.clean(name, said, self._gazetteer)
+            if value is None:
                 continue
-            raw = text[entity["start"] : entity["end"]] if "start" in entity else str(entity.get("value", ""))
-            value: Any = valid_age(entity.get("value")) if name == "age" else self._gazetteer.resolve(str(name), raw)
-            if value is not None:
-                kept.append(self.add_processor_name({**entity, "value": value}))
+            ours = name in (*CATALOGUE_ENTITIES, "age") or value != entity.get("value")
+            kept.append(self.add_processor_name({**entity, "value": value}) if ours else entity)
         return kept + found
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -62,9 +62,7 @@ class RetryPolicy:
             time.sleep(pause)  # between tries of a blocking client, which runs in a worker thread
         raise DeadlineExceeded(last)
 
-    async def acall(
-        self, attempt: Callable[[float], Awaitable[T]], clock: Callable[[], float] = time.monotonic
-    ) -> T:
+    async def acall(self, attempt: Callable[[float], Awaitable[T]], clock: Callable[[], float] = time.monotonic) -> T:
         """The same policy for a coroutine: ``await attempt(seconds_left)``."""
         end = clock() + self.deadline
         last: Optional[BaseException] = None

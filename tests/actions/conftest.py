@@ -7,10 +7,19 @@ from typing import Any, Callable, Dict, Iterator, Optional
 import pytest
 from rasa_sdk import Tracker
 
+from actions.config import action_server_settings
 from actions.registry_client import reset_registry_client
 from tests.support.processes import RegistryProcess
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads the settings from the environment it sets (the server reads them once)."""
+    action_server_settings.cache_clear()
+    yield
+    action_server_settings.cache_clear()
 
 
 @pytest.fixture

@@ -220,7 +220,8 @@ async def test_registry_down_means_a_kind_answer_in_the_persons_register(
 async def test_the_form_leaves_kindly_when_the_registry_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REGISTRY_URL", f"http://127.0.0.1:{free_port()}")
     reset_registry_client()
-    tracker = turn("3ndi lbac", "inform", "darija_latin", slots={"requested_slot": "education_level", "programme": "x"})
+    slots = {"requested_slot": "education_level", "programme": "jobintech-ia"}  # "x" is no id: the rules refuse it
+    tracker = turn("3ndi lbac", "inform", "darija_latin", slots=slots)
     dispatcher = CollectingDispatcher()
     events = await ValidateEligibilityForm().run(dispatcher, tracker, {"slots": {}, "forms": {}})
     reset_registry_client()

@@ -12,7 +12,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.programmes import ActionListProgrammes, ActionProgrammeDetails
+from actions.programme_facts import ActionProgrammeDetails
+from actions.programmes import ActionListProgrammes
 from actions.registry_client import reset_registry_client
 from tests.support.processes import RegistryProcess, free_port
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
-from dataclasses import replace
+import time
 
 import pytest
 import requests
 
-from actions.config import RegistryClientSettings
+from actions.config import ActionServerSettings
 from actions.registry_client import (
     RegistryBadResponse,
     RegistryClient,
@@ -20,13 +21,13 @@ from actions.registry_client import (
 from tests.support.faulty_proxy import FaultyProxy
 from tests.support.processes import RegistryProcess, free_port
 
-FAST = RegistryClientSettings(
+FAST = ActionServerSettings(
     connect_timeout=0.3, read_timeout=0.5, total_budget=1.0, retries=1, backoff=0.05, cache_ttl=0
 )
 
 
 def client_for(url: str, **overrides: object) -> RegistryClient:
-    return RegistryClient(replace(FAST, base_url=url, **overrides))  # type: ignore[arg-type]
+    return RegistryClient(FAST.copy(update={"registry_url": url, **overrides}))
 
 
 def test_reads_programmes_centres_and_upcoming_sessions(sqlite_registry: RegistryProcess) -> None:
@@ -141,3 +142,76 @@ async def test_calls_run_off_the_event_loop_so_conversations_overlap(sqlite_regi
         results = await asyncio.gather(*(call_registry(client.programmes) for _ in range(8)))
         assert all(results)
         assert proxy.max_in_flight >= 4  # a blocking call on the loop would have sent them one by one
+
+
+def test_reference_lists_are_reused_for_a_short_while_and_other_answers_revalidated_every_time(
+    sqlite_registry: RegistryProcess,
+) -> None:
+    with FaultyProxy(sqlite_registry.url) as proxy:
+        client = client_for(proxy.url, reference_ttl=30)
+        for _ in range(3):
+            assert client.cities() and client.regions() and client.education_levels() and client.programmes()
+        assert proxy.requests_seen == 4  # one each: the next two rounds asked nothing
+        for _ in range(2):
+            client.upcoming_sessions(programme="jobintech-ia", city="Rabat")
+            client.centres(city="Rabat")
+            client.programme("ia-cmc")
+        assert proxy.statuses[4:] == [200, 200, 200, 304, 304, 304]  # every use asks; unchanged costs no body
+
+
+def test_a_staff_change_to_a_reference_list_shows_once_its_time_is_over(own_registry: RegistryProcess) -> None:
+    with FaultyProxy(own_registry.url) as proxy:
+        client = client_for(proxy.url, reference_ttl=0.5)
+        assert "IA (renamed)" not in {p["name_fr"] for p in client.programmes()}
+        renamed = requests.patch(
+            f"{own_registry.url}/api/v1/programmes/ia-cmc",
+            json={"name_fr": "IA (renamed)"},
+            headers=own_registry.staff_headers(),
+            timeout=5,
+        )
+        assert renamed.status_code == 200
+        assert "IA (renamed)" not in {p["name_fr"] for p in client.programmes()}  # within the window
+        time.sleep(0.6)
+        assert "IA (renamed)" in {p["name_fr"] for p in client.programmes()}
+        assert proxy.statuses == [200, 200]  # revalidated once the window was over, and changed
+
+
+def test_one_pooled_session_reuses_its_connections(sqlite_registry: RegistryProcess) -> None:
+    client = client_for(sqlite_registry.url, workers=4)
+    for _ in range(5):
+        client.upcoming_sessions(city="Rabat")
+    adapter = client._session().get_adapter(sqlite_registry.url)
+    [pool] = [adapter.poolmanager.pools[key] for key in adapter.poolmanager.pools.keys()]
+    assert (pool.num_requests, pool.num_connections) == (5, 1)
+    assert adapter._pool_maxsize == 4  # a connection for every worker thread
+
+
+async def test_calls_in_flight_are_bounded_by_the_workers_setting(sqlite_registry: RegistryProcess) -> None:
+    with FaultyProxy(sqlite_registry.url) as proxy:
+        proxy.delay_seconds = 0.2
+        client = client_for(proxy.url, workers=2, read_timeout=2.0, total_budget=5.0)
+        cities = ["Rabat", "Fès", "Agadir", "Oujda", "Tanger", "Kénitra"]
+        await asyncio.gather(*(call_registry(client.centres, city=city) for city in cities))
+        assert proxy.max_in_flight == 2
+
+
+def test_server_errors_are_retried_and_missing_records_are_not(own_registry: RegistryProcess) -> None:
+    with FaultyProxy(own_registry.url) as proxy:
+        client = client_for(proxy.url)  # one retry
+        with pytest.raises(RegistryNotFound):
+            client.programme("does-not-exist")
+        assert proxy.requests_seen == 1
+        database = own_registry.database_url.removeprefix("sqlite:///")
+        with sqlite3.connect(database) as connection:
+            connection.execute("DROP TABLE centre_programmes")
+        with pytest.raises(RegistryBadResponse, match="HTTP 500"):
+            client.programme("ia-cmc")
+        assert proxy.requests_seen == 3
+
+
+def test_a_failure_is_logged_with_the_endpoint_never_the_value_asked_for(caplog: pytest.LogCaptureFixture) -> None:
+    client = client_for(f"http://127.0.0.1:{free_port()}")
+    with caplog.at_level(logging.DEBUG), pytest.raises(RegistryUnavailable):
+        client.programme("kenitra-0612345678")
+    assert "/api/v1/programmes/{id}" in caplog.text
+    assert "0612345678" not in caplog.text
