@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -32,6 +31,7 @@ from typing import Any, Dict, List, Optional
 import aiohttp
 from sanic.request import Request
 
+from channels.payloads import intent_payload
 from channels.settings import rasa_settings
 from language.register import DARIJA_ARABIC, DARIJA_LATIN, FRENCH, detect_register
 from outbound.retry import DeadlineExceeded, RetryableError, RetryPolicy, retryable_status
@@ -110,11 +110,11 @@ def person_from(identifier: Optional[str], user_id: Optional[str] = None, phone:
 
 
 def location_message(latitude: float, longitude: float) -> str:
-    return "/share_location" + json.dumps({"latitude": latitude, "longitude": longitude})
+    return intent_payload("share_location", {"latitude": latitude, "longitude": longitude})
 
 
 def media_message(kind: str) -> str:
-    return "/send_media" + json.dumps({"media": "audio" if kind == "voice" else kind})
+    return intent_payload("send_media", {"media": "audio" if kind == "voice" else kind})
 
 
 def register_of_text(text: str) -> str:

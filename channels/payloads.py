@@ -92,3 +92,9 @@ def clean_payload(text: str) -> str:
     if match is None or intent not in intents:
         return as_words(stripped)
     return intent_payload(intent, _entities(match.group("rest"), entities))
+
+
+def warm_up() -> None:
+    """Read the domain and the catalogue when the server starts, not on the first person's message."""
+    domain_vocabulary()
+    slot_rules.seed_catalogue()

@@ -25,6 +25,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.payloads import warm_up
 from channels.settings import rasa_settings, report_missing
 from channels.turns import Outcome, deliver
 
@@ -78,6 +79,7 @@ class RestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         settings = rasa_settings()
+        warm_up()
         report_missing(self.name(), settings.missing("rest_token"), "it answers 503 to every request")
         webhook = Blueprint("tawjih_rest_webhook", __name__)
 
