@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 
+from pydantic import ValidationError
+
 from registry.db import create_engine, migrate, session_factory
 from registry.seed import counts, reset, seed
 from registry.settings import RegistrySettings
@@ -24,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = RegistrySettings.from_env()
+    try:
+        settings = RegistrySettings.from_env()
+    except ValidationError as error:
+        names = ", ".join(f"REGISTRY_{str(problem['loc'][0]).upper()}" for problem in error.errors())
+        print(f"registry: invalid setting: {names}", file=sys.stderr)
+        return 2
     engine = create_engine(settings.database_url)
 
     if args.command == "migrate" or (args.command == "serve" and not args.no_migrate) or args.command == "seed":

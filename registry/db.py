@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Dict, Iterator
 
 import sqlalchemy as sa
 from alembic import command
@@ -17,9 +17,14 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def create_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         path = sa.engine.make_url(database_url).database
+        pooling: Dict[str, Any] = {}
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 10}, future=True)
+            # Kept open and reused: SQLAlchemy 1.4 would open (and set up) a new connection per request.
+            pooling = {"poolclass": sa.pool.QueuePool, "pool_size": 8, "max_overflow": 8}
+        engine = sa.create_engine(
+            database_url, connect_args={"check_same_thread": False, "timeout": 10}, future=True, **pooling
+        )
 
         @sa.event.listens_for(engine, "connect")
         def _enable_foreign_keys(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -44,10 +49,36 @@ def session_scope(factory: sessionmaker) -> Iterator[Session]:
         session.close()
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; a no-op when it is already there."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``, the newest by default; a no-op when it is already there."""
+    _run_alembic(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to an older ``revision`` (development and tests of the migrations)."""
+    _run_alembic(engine, command.downgrade, revision)
+
+
+def _run_alembic(engine: Engine, action: Callable[[Config, str], None], revision: str) -> None:
+    """Run Alembic in one transaction. On SQLite, foreign keys are off meanwhile: batch mode copies
+    a table, drops it and renames the copy, and with them on, dropping ``centres`` would cascade to
+    ``centre_programmes``. They are checked once the copies are in place."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: before it
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                action(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"Migration left {len(broken)} broken references, e.g. {tuple(broken[0])}.")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()

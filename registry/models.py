@@ -4,10 +4,12 @@ source states are listed in ``sample_fields`` so nobody mistakes them for offici
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, List
 
 import sqlalchemy as sa
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import declarative_base, relationship, validates
+
+from registry.text import fold
 
 Base: Any = declarative_base()  # typed as Any: SQLAlchemy 1.4 has no typed declarative base
 
@@ -23,12 +25,27 @@ class TimestampedMixin:
 
 
 class Region(TimestampedMixin, Base):
+    """A region filter matches its id or either name, accents and case aside: the folded names are
+    stored (``name_key``, ``name_ar_key``) so the database finds it by index, not Python by scan."""
+
     __tablename__ = "regions"
 
     id = sa.Column(sa.String(64), primary_key=True)
     name_fr = sa.Column(sa.String(128), nullable=False)
     name_ar = sa.Column(sa.String(128), nullable=False)
     aliases = sa.Column(sa.JSON, nullable=False, default=list)
+    name_key = sa.Column(sa.String(128), nullable=False, index=True)
+    name_ar_key = sa.Column(sa.String(128), nullable=False, index=True)
+
+    @validates("name_fr")
+    def _fold_name_fr(self, _key: str, value: str) -> str:
+        self.name_key = fold(value)
+        return value
+
+    @validates("name_ar")
+    def _fold_name_ar(self, _key: str, value: str) -> str:
+        self.name_ar_key = fold(value)
+        return value
 
 
 class City(TimestampedMixin, Base):
@@ -43,6 +60,15 @@ class City(TimestampedMixin, Base):
     latitude = sa.Column(sa.Float, nullable=False)
     longitude = sa.Column(sa.Float, nullable=False)
     aliases = sa.Column(sa.JSON, nullable=False, default=list)
+    name_key = sa.Column(sa.String(128), nullable=False, index=True)
+
+    region = relationship(Region, lazy="joined", innerjoin=True)
+
+    @validates("name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        """City filters compare folded names (``Fès`` = ``fes``), by index."""
+        self.name_key = fold(value)
+        return value
 
 
 class EducationLevel(TimestampedMixin, Base):
@@ -92,16 +118,22 @@ class Programme(TimestampedMixin, Base):
 
     centres = relationship("Centre", secondary=centre_programmes, back_populates="programmes")
 
+    @property
+    def centre_ids(self) -> List[str]:
+        return sorted(centre.id for centre in self.centres)
+
 
 class Centre(TimestampedMixin, Base):
+    """A centre sits in a city of the registry; its region is that city's, never stated apart."""
+
     __tablename__ = "centres"
 
     id = sa.Column(sa.String(64), primary_key=True)
     name = sa.Column(sa.String(200), nullable=False)
     kind = sa.Column(sa.String(16), nullable=False)
-    city = sa.Column(sa.String(128), nullable=False)
-    city_key = sa.Column(sa.String(128), nullable=False, index=True)
-    region_id = sa.Column(sa.String(64), sa.ForeignKey("regions.id"), nullable=False)
+    city_id = sa.Column(
+        sa.String(64), sa.ForeignKey("cities.id", name="fk_centres_city_id_cities"), nullable=False, index=True
+    )
     address = sa.Column(sa.String(300), nullable=True)
     latitude = sa.Column(sa.Float, nullable=True)
     longitude = sa.Column(sa.Float, nullable=True)
@@ -109,8 +141,12 @@ class Centre(TimestampedMixin, Base):
     email = sa.Column(sa.String(200), nullable=True)
     opening_hours = sa.Column(sa.String(200), nullable=True)
 
-    region = relationship(Region, lazy="joined")
+    city = relationship(City, lazy="joined", innerjoin=True)
     programmes = relationship(Programme, secondary=centre_programmes, back_populates="centres", lazy="selectin")
+
+    @property
+    def programme_ids(self) -> List[str]:
+        return sorted(programme.id for programme in self.programmes)
 
 
 class TrainingSession(TimestampedMixin, Base):
@@ -125,5 +161,5 @@ class TrainingSession(TimestampedMixin, Base):
     seats_left = sa.Column(sa.Integer, nullable=False)
     status = sa.Column(sa.String(16), nullable=False)
 
-    programme = relationship(Programme, lazy="joined")
-    centre = relationship(Centre, lazy="joined")
+    programme = relationship(Programme, lazy="joined", innerjoin=True)
+    centre = relationship(Centre, lazy="joined", innerjoin=True)

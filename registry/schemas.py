@@ -1,16 +1,48 @@
-"""The registry's public JSON shapes: what every other part of Tawjih may rely on."""
+"""The registry's public JSON shapes: what every other part of Tawjih may rely on.
+
+Output shapes read the ORM records directly (pydantic's ``orm_mode``); a field that sits
+elsewhere on the record names its path in ``Config.getter_dict``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Generic, List, Optional, TypeVar
+from typing import Any, ClassVar, Dict, Generic, List, Optional, Tuple, Type, TypeVar
 
-from pydantic import BaseModel, Field, root_validator
+from pydantic import BaseModel, Field, root_validator, validator
 from pydantic.generics import GenericModel
+from pydantic.utils import GetterDict
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9+-]{1,62}$"
 T = TypeVar("T")
+
+
+class RecordGetter(GetterDict):
+    """Reads a field from an ORM record, along the dotted path its schema names for it."""
+
+    paths: ClassVar[Dict[str, Tuple[str, ...]]] = {}
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        path = self.paths.get(key)
+        if path is None:
+            return getattr(self._obj, key, default)
+        value = self._obj
+        for name in path:
+            value = getattr(value, name)
+        return value
+
+
+def read_along(**paths: str) -> Type[GetterDict]:
+    """A getter for a schema whose fields sit elsewhere on the record, e.g. ``city="city.name"``;
+    an empty path is the record itself (a nested shape read from the same record)."""
+    return type(
+        "RecordGetter", (RecordGetter,), {"paths": {k: tuple(filter(None, v.split("."))) for k, v in paths.items()}}
+    )
+
+
+def empty_if_none(value: Any) -> Any:
+    """A JSON column may hold ``null`` where the shape promises a list (an older staff write)."""
+    return [] if value is None else value
 
 
 class CentreKind(str, Enum):
@@ -39,6 +71,16 @@ class Provenance(BaseModel):
     )
     source_note: Optional[str] = None
 
+    class Config:
+        orm_mode = True
+
+    _lists = validator("sample_fields", "aliases", pre=True, allow_reuse=True, check_fields=False)(empty_if_none)
+
+    @validator("updated_at")
+    def _in_utc(cls, value: dt.datetime) -> dt.datetime:
+        """SQLite drops the zone; every timestamp is stored in UTC."""
+        return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+
 
 class RegionOut(Provenance):
     id: str
@@ -56,6 +98,9 @@ class CityOut(Provenance):
     longitude: float
     aliases: List[str]
 
+    class Config:
+        getter_dict = read_along(region="region_id")
+
 
 class EducationLevelOut(Provenance):
     id: str
@@ -70,6 +115,11 @@ class Eligibility(BaseModel):
     max_age: Optional[int] = Field(None, ge=0, le=120)
     min_education_level: Optional[str] = Field(None, description="An education level id, see /api/v1/education-levels.")
     other_conditions: List[str] = []
+
+    class Config:
+        orm_mode = True  # read from the programme record's own columns
+
+    _lists = validator("other_conditions", pre=True, allow_reuse=True)(empty_if_none)
 
     @root_validator(skip_on_failure=True)
     def _age_range_is_ordered(cls, values):  # type: ignore[no-untyped-def]
@@ -141,12 +191,27 @@ class ProgrammeOut(Provenance):
     careers: List[str]
     centre_ids: List[str]
 
+    class Config:
+        getter_dict = read_along(eligibility="")
+
+    _more_lists = validator("required_documents", "application_steps", "careers", pre=True, allow_reuse=True)(
+        empty_if_none
+    )
+
+    @validator("description_fr", "description_ar", pre=True)
+    def _empty_text_if_none(cls, value: Optional[str]) -> str:
+        return value or ""
+
 
 class CentreFields(StaffInput):
     name: Optional[str] = Field(None, min_length=2, max_length=200)
     kind: Optional[CentreKind] = None
-    city: Optional[str] = Field(None, min_length=2, max_length=128)
-    region: Optional[str] = Field(None, description="A region id, see /api/v1/regions.")
+    city: Optional[str] = Field(
+        None, min_length=2, max_length=128, description="A city of /api/v1/cities: its id, name or a spelling of it."
+    )
+    region: Optional[str] = Field(
+        None, description="Optional: the region is the city's. If given, it must be that region's id."
+    )
     address: Optional[str] = Field(None, max_length=300)
     latitude: Optional[float] = Field(None, ge=-90, le=90)
     longitude: Optional[float] = Field(None, ge=-180, le=180)
@@ -163,7 +228,6 @@ class CentreCreate(CentreFields):
     name: str = Field(..., min_length=2, max_length=200)
     kind: CentreKind
     city: str = Field(..., min_length=2, max_length=128)
-    region: str
 
 
 class CentreUpdate(CentreFields):
@@ -185,6 +249,11 @@ class CentreOut(Provenance):
     opening_hours: Optional[str]
     programmes: List[str]
     distance_km: Optional[float] = Field(None, description="Only with ?near=: distance from that point.")
+
+    class Config:
+        getter_dict = read_along(
+            city="city.name", region="city.region_id", region_name="city.region.name_fr", programmes="programme_ids"
+        )
 
 
 class SessionFields(StaffInput):
@@ -226,7 +295,25 @@ class SessionOut(Provenance):
     seats_left: int
     status: SessionStatus
 
+    class Config:
+        getter_dict = read_along(
+            programme_name="programme.name_fr",
+            centre_name="centre.name",
+            city="centre.city.name",
+            region="centre.city.region_id",
+        )
+
 
 class Health(BaseModel):
     status: str
     database: str
+
+
+# Every page shape, built once here: a generic model built while serving is both slow and not
+# thread-safe (pydantic caches it before its fields are ready; issue 17).
+RegionPage = Page[RegionOut]
+CityPage = Page[CityOut]
+EducationLevelPage = Page[EducationLevelOut]
+ProgrammePage = Page[ProgrammeOut]
+CentrePage = Page[CentreOut]
+SessionPage = Page[SessionOut]

@@ -10,7 +10,6 @@ import yaml
 from sqlalchemy.orm import Session
 
 from registry.models import Centre, City, EducationLevel, Programme, Region, TrainingSession
-from registry.text import fold
 
 CATALOGUE_PATH = Path(__file__).parent / "catalogue.yml"
 
@@ -137,9 +136,7 @@ def _build_centre(centre: Dict[str, Any], city: Dict[str, Any], regions: Dict[st
         id=centre["id"],
         name=name,
         kind=kind,
-        city=city["name"],
-        city_key=fold(city["name"]),
-        region_id=city["region"],
+        city_id=city["id"],
         address=f"{city['name']} (adresse exacte à confirmer auprès du centre)",
         latitude=city["lat"],
         longitude=city["lon"],

@@ -1,39 +1,62 @@
-"""The read API the assistant relies on. Lists answer ``{"data": [...], "count": n}`` with paging."""
+"""The read API the assistant relies on. Lists answer ``{"data": [...], "count": n}`` with paging.
+
+Every shape is built once at import (``registry.schemas``), filters are indexed subqueries, and
+only the page asked for is loaded and validated: a read costs a few small queries, whatever the load."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import List, Optional, Sequence, Tuple, TypeVar
+from typing import Optional, Sequence, Tuple, Type, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from sqlalchemy.orm import Session
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from pydantic import BaseModel
+from sqlalchemy.orm import Query as OrmQuery
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from registry.api.deps import db_session
-from registry.api.serialize import (
-    centre_out,
-    city_out,
-    education_level_out,
-    programme_out,
-    region_out,
-    session_out,
-)
 from registry.models import Centre, City, EducationLevel, Programme, Region, TrainingSession
 from registry.schemas import (
     CentreOut,
-    CityOut,
-    EducationLevelOut,
-    Page,
+    CentrePage,
+    CityPage,
+    EducationLevelPage,
     ProgrammeOut,
-    RegionOut,
+    ProgrammePage,
+    RegionPage,
     SessionOut,
+    SessionPage,
     SessionStatus,
 )
 from registry.text import fold
 
 router = APIRouter(prefix="/api/v1", tags=["read"])
+P = TypeVar("P", bound=BaseModel)
 T = TypeVar("T")
 EARTH_RADIUS_KM = 6371.0
+
+
+def answer(shape: BaseModel) -> Response:
+    """The JSON of a shape already validated from the records, encoded here in the worker thread:
+    handed back as a model, FastAPI would validate it again and encode it on the event loop."""
+    return Response(shape.json(ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+
+
+# Loader options: each read loads, in a fixed number of queries, only the columns its shape shows.
+CENTRE_ROW = (
+    joinedload(Centre.city).load_only(City.name, City.region_id).joinedload(City.region).load_only(Region.name_fr),
+    selectinload(Centre.programmes).load_only(Programme.id),
+)
+PROGRAMME_ROW = (selectinload(Programme.centres).load_only(Centre.id).lazyload("*"),)
+SESSION_ROW = (
+    joinedload(TrainingSession.programme).load_only(Programme.name_fr),
+    joinedload(TrainingSession.centre).load_only(Centre.name, Centre.city_id).lazyload(Centre.programmes),
+    joinedload(TrainingSession.centre)
+    .joinedload(Centre.city)
+    .load_only(City.name, City.region_id)
+    .lazyload(City.region),
+)
 
 
 class Paging:
@@ -41,13 +64,15 @@ class Paging:
         self.limit = limit
         self.offset = offset
 
-    def page(self, items: Sequence[T]) -> Page[T]:
-        return Page[T](
-            data=list(items[self.offset : self.offset + self.limit]),
-            count=len(items),
-            limit=self.limit,
-            offset=self.offset,
-        )
+    def page(self, shape: Type[P], query: OrmQuery) -> P:
+        """Count in the database, then load and validate only the records of this page."""
+        count = query.order_by(None).count()
+        records = query.limit(self.limit).offset(self.offset).all() if count > self.offset else []
+        return shape(data=records, count=count, limit=self.limit, offset=self.offset)
+
+    def window(self, items: Sequence[T]) -> Sequence[T]:
+        """This page's part of items already ordered in Python (by distance)."""
+        return items[self.offset : self.offset + self.limit]
 
 
 def distance_km(a: Tuple[float, float], b: Tuple[float, float]) -> float:
@@ -70,46 +95,58 @@ def parse_point(near: str) -> Tuple[float, float]:
     return lat, lon
 
 
-def region_ids_matching(db: Session, region: str) -> List[str]:
+def regions_named(region: str) -> sa.sql.Select:
     """A region filter accepts its id or its French or Arabic name, accents and case aside."""
     wanted = fold(region)
-    return [r.id for r in db.query(Region).all() if wanted in (fold(r.id), fold(r.name_fr), fold(r.name_ar))]
+    return sa.select(Region.id).where(
+        sa.or_(Region.id == wanted.replace(" ", "-"), Region.name_key == wanted, Region.name_ar_key == wanted)
+    )
 
 
-@router.get("/regions", response_model=Page[RegionOut])
-def list_regions(paging: Paging = Depends(), db: Session = Depends(db_session)) -> Page[RegionOut]:
-    return paging.page([region_out(r) for r in db.query(Region).order_by(Region.name_fr).all()])
+def cities_where(city: Optional[str], region: Optional[str]) -> sa.sql.Select:
+    """The ids of the cities a city and/or region filter names (``Fès`` = ``fes`` = ``FES``)."""
+    query = sa.select(City.id)
+    if city:
+        query = query.where(City.name_key == fold(city))
+    if region:
+        query = query.where(City.region_id.in_(regions_named(region)))
+    return query
 
 
-@router.get("/cities", response_model=Page[CityOut])
+@router.get("/regions", response_model=RegionPage)
+def list_regions(paging: Paging = Depends(), db: Session = Depends(db_session)) -> Response:
+    return answer(paging.page(RegionPage, db.query(Region).order_by(Region.name_fr)))
+
+
+@router.get("/cities", response_model=CityPage)
 def list_cities(
     region: Optional[str] = None, paging: Paging = Depends(), db: Session = Depends(db_session)
-) -> Page[CityOut]:
-    query = db.query(City).order_by(City.name)
+) -> Response:
+    query = db.query(City).options(lazyload(City.region)).order_by(City.name)
     if region:
-        query = query.filter(City.region_id.in_(region_ids_matching(db, region)))
-    return paging.page([city_out(c) for c in query.all()])
+        query = query.filter(City.region_id.in_(regions_named(region)))
+    return answer(paging.page(CityPage, query))
 
 
-@router.get("/education-levels", response_model=Page[EducationLevelOut])
-def list_education_levels(paging: Paging = Depends(), db: Session = Depends(db_session)) -> Page[EducationLevelOut]:
-    return paging.page([education_level_out(lv) for lv in db.query(EducationLevel).order_by(EducationLevel.rank).all()])
+@router.get("/education-levels", response_model=EducationLevelPage)
+def list_education_levels(paging: Paging = Depends(), db: Session = Depends(db_session)) -> Response:
+    return answer(paging.page(EducationLevelPage, db.query(EducationLevel).order_by(EducationLevel.rank)))
 
 
-@router.get("/programmes", response_model=Page[ProgrammeOut])
-def list_programmes(paging: Paging = Depends(), db: Session = Depends(db_session)) -> Page[ProgrammeOut]:
-    return paging.page([programme_out(p) for p in db.query(Programme).order_by(Programme.id).all()])
+@router.get("/programmes", response_model=ProgrammePage)
+def list_programmes(paging: Paging = Depends(), db: Session = Depends(db_session)) -> Response:
+    return answer(paging.page(ProgrammePage, db.query(Programme).options(*PROGRAMME_ROW).order_by(Programme.id)))
 
 
 @router.get("/programmes/{programme_id}", response_model=ProgrammeOut)
-def get_programme(programme_id: str, db: Session = Depends(db_session)) -> ProgrammeOut:
-    programme = db.get(Programme, programme_id)
+def get_programme(programme_id: str, db: Session = Depends(db_session)) -> Response:
+    programme = db.get(Programme, programme_id, options=PROGRAMME_ROW)
     if programme is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No programme '{programme_id}'.")
-    return programme_out(programme)
+    return answer(ProgrammeOut.from_orm(programme))
 
 
-@router.get("/centres", response_model=Page[CentreOut])
+@router.get("/centres", response_model=CentrePage)
 def list_centres(
     city: Optional[str] = Query(None, description="Matches regardless of case and accents: Fès = fes = FES."),
     region: Optional[str] = Query(None, description="A region id or name."),
@@ -117,36 +154,36 @@ def list_centres(
     near: Optional[str] = Query(None, description="'latitude,longitude': nearest first, with distance_km."),
     paging: Paging = Depends(),
     db: Session = Depends(db_session),
-) -> Page[CentreOut]:
-    query = db.query(Centre).order_by(Centre.name)
-    if city:
-        query = query.filter(Centre.city_key == fold(city))
-    if region:
-        query = query.filter(Centre.region_id.in_(region_ids_matching(db, region)))
+) -> Response:
+    point = parse_point(near) if near else None
+    query = db.query(Centre).options(*CENTRE_ROW).order_by(Centre.name, Centre.id)
+    if city or region:
+        query = query.filter(Centre.city_id.in_(cities_where(city, region)))
     if programme:
         query = query.filter(Centre.programmes.any(Programme.id == programme))
-    centres = query.all()
-    if not near:
-        return paging.page([centre_out(c) for c in centres])
-    point = parse_point(near)
-    located = [
-        (distance_km(point, (c.latitude, c.longitude)), c)
-        for c in centres
-        if c.latitude is not None and c.longitude is not None
-    ]
-    located.sort(key=lambda pair: (pair[0], pair[1].name))
-    return paging.page([centre_out(c, distance_km=d) for d, c in located])
+    if point is None:
+        return answer(paging.page(CentrePage, query))
+    located = sorted(
+        (
+            (distance_km(point, (c.latitude, c.longitude)), c)
+            for c in query.all()
+            if c.latitude is not None and c.longitude is not None
+        ),
+        key=lambda pair: (pair[0], pair[1].name),
+    )
+    page = [CentreOut.from_orm(c).copy(update={"distance_km": round(d, 1)}) for d, c in paging.window(located)]
+    return answer(CentrePage(data=page, count=len(located), limit=paging.limit, offset=paging.offset))
 
 
 @router.get("/centres/{centre_id}", response_model=CentreOut)
-def get_centre(centre_id: str, db: Session = Depends(db_session)) -> CentreOut:
-    centre = db.get(Centre, centre_id)
+def get_centre(centre_id: str, db: Session = Depends(db_session)) -> Response:
+    centre = db.get(Centre, centre_id, options=CENTRE_ROW)
     if centre is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No centre '{centre_id}'.")
-    return centre_out(centre)
+    return answer(CentreOut.from_orm(centre))
 
 
-@router.get("/sessions", response_model=Page[SessionOut])
+@router.get("/sessions", response_model=SessionPage)
 def list_sessions(
     programme: Optional[str] = None,
     centre: Optional[str] = None,
@@ -156,27 +193,26 @@ def list_sessions(
     from_: Optional[dt.date] = Query(None, alias="from", description="Only sessions starting on or after this date."),
     paging: Paging = Depends(),
     db: Session = Depends(db_session),
-) -> Page[SessionOut]:
-    query = db.query(TrainingSession).join(Centre, TrainingSession.centre_id == Centre.id)
+) -> Response:
+    query = db.query(TrainingSession).options(*SESSION_ROW)
     if programme:
         query = query.filter(TrainingSession.programme_id == programme)
     if centre:
         query = query.filter(TrainingSession.centre_id == centre)
-    if city:
-        query = query.filter(Centre.city_key == fold(city))
-    if region:
-        query = query.filter(Centre.region_id.in_(region_ids_matching(db, region)))
+    if city or region:
+        query = query.filter(
+            TrainingSession.centre_id.in_(sa.select(Centre.id).where(Centre.city_id.in_(cities_where(city, region))))
+        )
     if status_:
         query = query.filter(TrainingSession.status == status_.value)
     if from_:
         query = query.filter(TrainingSession.start_date >= from_)
-    sessions = query.order_by(TrainingSession.start_date, TrainingSession.id).all()
-    return paging.page([session_out(s) for s in sessions])
+    return answer(paging.page(SessionPage, query.order_by(TrainingSession.start_date, TrainingSession.id)))
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut)
-def get_session(session_id: str, db: Session = Depends(db_session)) -> SessionOut:
-    record = db.get(TrainingSession, session_id)
+def get_session(session_id: str, db: Session = Depends(db_session)) -> Response:
+    record = db.get(TrainingSession, session_id, options=SESSION_ROW)
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No session '{session_id}'.")
-    return session_out(record)
+    return answer(SessionOut.from_orm(record))

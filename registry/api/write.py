@@ -4,14 +4,14 @@ A field that staff set is real data from then on, so it leaves ``sample_fields``
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy.orm import Session
 
 from registry.api.deps import db_session, require_staff
-from registry.api.serialize import centre_out, programme_out, session_out
-from registry.models import Centre, Programme, Region, TrainingSession, utcnow
+from registry.models import Centre, City, Programme, Region, TrainingSession, utcnow
 from registry.schemas import (
     CentreCreate,
     CentreOut,
@@ -39,12 +39,22 @@ def _apply(record: Any, changes: Dict[str, Any]) -> None:
     """Write the changed columns, and drop them from the sample list unless the payload sets it."""
     explicit_sample_fields = changes.pop("sample_fields", None)
     for column, value in changes.items():
-        setattr(record, column, value)
+        setattr(record, column, _not_null(record, column, value))
     if explicit_sample_fields is not None:
         record.sample_fields = explicit_sample_fields
     else:
         record.sample_fields = [f for f in (record.sample_fields or []) if f not in changes]
     record.updated_at = utcnow()
+
+
+def _not_null(record: Any, column: str, value: Any) -> Any:
+    """A ``null`` for a required column: an empty list where a list is kept, else a clear refusal."""
+    definition: Optional[sa.Column] = record.__table__.columns.get(column)
+    if value is not None or definition is None or definition.nullable:
+        return value
+    if isinstance(definition.type, sa.JSON):
+        return []
+    raise _unprocessable(f"{column} cannot be null.")
 
 
 def _programme_columns(payload: Dict[str, Any]) -> Dict[str, Any]:
@@ -71,7 +81,7 @@ def create_programme(body: ProgrammeCreate, db: Session = Depends(db_session)) -
     _apply(programme, _programme_columns(body.dict(exclude={"id"}, exclude_unset=True)))
     db.add(programme)
     db.commit()
-    return programme_out(programme)
+    return ProgrammeOut.from_orm(programme)
 
 
 @router.patch("/programmes/{programme_id}", response_model=ProgrammeOut)
@@ -81,17 +91,49 @@ def update_programme(programme_id: str, body: ProgrammeUpdate, db: Session = Dep
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No programme '{programme_id}'.")
     _apply(programme, _programme_columns(body.dict(exclude_unset=True)))
     db.commit()
-    return programme_out(programme)
+    return ProgrammeOut.from_orm(programme)
 
 
-def _centre_columns(db: Session, payload: Dict[str, Any]) -> Dict[str, Any]:
-    if "region" in payload:
-        region_id = payload.pop("region")
-        if db.get(Region, region_id) is None:
-            raise _unprocessable(f"Unknown region '{region_id}'; see /api/v1/regions.")
-        payload["region_id"] = region_id
+def resolve_city(db: Session, text: str) -> City:
+    """The registry's city that staff named: its id, its name or one of its spellings, accents and case aside."""
+    city = db.get(City, text)
+    if city is not None:
+        return city
+    wanted = fold(text)
+    candidates = db.query(City).filter(City.name_key == wanted).all()
+    if not candidates:
+        candidates = [
+            c for c in db.query(City).order_by(City.id) if wanted in {fold(a) for a in [c.id, *(c.aliases or [])]}
+        ]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise _unprocessable(
+            f"Unknown city '{text}': a centre's city must be one of /api/v1/cities (its id, name or a spelling)."
+        )
+    raise _unprocessable(f"City '{text}' could be {', '.join(c.id for c in candidates)}: give the city's id.")
+
+
+def _centre_city(db: Session, centre: Optional[Centre], payload: Dict[str, Any]) -> None:
+    """A centre's region is its city's: a ``region`` in the payload is checked against it, never stored."""
+    region_id = payload.pop("region", None)
     if "city" in payload:
-        payload["city_key"] = fold(payload["city"])
+        if payload["city"] is None:
+            raise _unprocessable("city cannot be null.")
+        payload["city"] = resolve_city(db, payload["city"])
+    city: Optional[City] = payload.get("city") or (centre.city if centre is not None else None)
+    if region_id is None:
+        return
+    if db.get(Region, region_id) is None:
+        raise _unprocessable(f"Unknown region '{region_id}'; see /api/v1/regions.")
+    if city is not None and city.region_id != region_id:
+        raise _unprocessable(
+            f"City '{city.name}' is in region '{city.region_id}', not '{region_id}': a centre's region is its city's."
+        )
+
+
+def _centre_columns(db: Session, centre: Optional[Centre], payload: Dict[str, Any]) -> Dict[str, Any]:
+    _centre_city(db, centre, payload)
     if "kind" in payload and payload["kind"] is not None:
         payload["kind"] = payload["kind"].value
     if "programmes" in payload:
@@ -109,10 +151,10 @@ def create_centre(body: CentreCreate, db: Session = Depends(db_session)) -> Cent
     if db.get(Centre, body.id) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"Centre '{body.id}' already exists.")
     centre = Centre(id=body.id, sample_fields=[])
-    _apply(centre, _centre_columns(db, body.dict(exclude={"id"}, exclude_unset=True)))
+    _apply(centre, _centre_columns(db, None, body.dict(exclude={"id"}, exclude_unset=True)))
     db.add(centre)
     db.commit()
-    return centre_out(centre)
+    return CentreOut.from_orm(centre)
 
 
 @router.patch("/centres/{centre_id}", response_model=CentreOut)
@@ -120,9 +162,9 @@ def update_centre(centre_id: str, body: CentreUpdate, db: Session = Depends(db_s
     centre = db.get(Centre, centre_id)
     if centre is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No centre '{centre_id}'.")
-    _apply(centre, _centre_columns(db, body.dict(exclude_unset=True)))
+    _apply(centre, _centre_columns(db, centre, body.dict(exclude_unset=True)))
     db.commit()
-    return centre_out(centre)
+    return CentreOut.from_orm(centre)
 
 
 def _check_session(record: TrainingSession) -> None:
@@ -155,7 +197,7 @@ def create_session(body: SessionCreate, db: Session = Depends(db_session)) -> Se
     _check_session(record)
     db.add(record)
     db.commit()
-    return session_out(record)
+    return SessionOut.from_orm(record)
 
 
 @router.patch("/sessions/{session_id}", response_model=SessionOut)
@@ -170,4 +212,4 @@ def update_session(session_id: str, body: SessionUpdate, db: Session = Depends(d
         db.rollback()
         raise
     db.commit()
-    return session_out(record)
+    return SessionOut.from_orm(record)

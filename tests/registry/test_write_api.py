@@ -112,3 +112,41 @@ def test_invalid_payloads_are_refused_with_reasons(registry: RegistryProcess) ->
         f"{registry.url}/api/v1/programmes/ia-cmc", json={"colour": "red"}, headers=headers, timeout=5
     )
     assert unknown_field.status_code == 422
+
+
+def test_a_centre_city_must_be_a_city_of_the_registry_and_gives_the_centre_its_region(
+    registry: RegistryProcess,
+) -> None:
+    headers = registry.staff_headers()
+    url = f"{registry.url}/api/v1/centres"
+    unknown = requests.post(
+        url,
+        json={"id": unique("c"), "name": "Centre X", "kind": "other", "city": "Atlantis"},
+        headers=headers,
+        timeout=5,
+    )
+    assert unknown.status_code == 422 and "Unknown city 'Atlantis'" in unknown.json()["detail"]
+
+    elsewhere = {"id": unique("c"), "name": "Centre X", "kind": "other", "city": "Rabat", "region": "souss-massa"}
+    refused = requests.post(url, json=elsewhere, headers=headers, timeout=5)
+    assert refused.status_code == 422 and "is in region 'rabat-sale-kenitra'" in refused.json()["detail"]
+
+    centre_id = unique("centre-tanja")
+    made = requests.post(
+        url,
+        json={"id": centre_id, "name": "Centre Tanja", "kind": "other", "city": "tanja"},
+        headers=headers,
+        timeout=5,
+    )
+    assert made.status_code == 201, made.text
+    assert (made.json()["city"], made.json()["region"]) == ("Tanger", "tanger-tetouan-al-hoceima")
+    assert made.json()["region_name"] == "Tanger-Tétouan-Al Hoceïma"
+
+    moved = requests.patch(f"{url}/{centre_id}", json={"city": "agadir"}, headers=headers, timeout=5)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["city"], moved.json()["region"]) == ("Agadir", "souss-massa")
+    assert [c["id"] for c in requests.get(url, params={"region": "Souss-Massa"}, timeout=5).json()["data"]].count(
+        centre_id
+    ) == 1
+    assert requests.patch(f"{url}/{centre_id}", json={"city": None}, headers=headers, timeout=5).status_code == 422
+    assert requests.patch(f"{url}/{centre_id}", json={"name": None}, headers=headers, timeout=5).status_code == 422
