@@ -111,8 +111,8 @@ class RegistryProcess(ManagedProcess):
 
 
 class ActionServerProcess(ManagedProcess):
-    def __init__(self, registry_url: str, log_dir: Path) -> None:
-        self.port = free_port()
+    def __init__(self, registry_url: str, log_dir: Path, port: Optional[int] = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {"SANIC_HOST": "127.0.0.1", "REGISTRY_URL": registry_url}
         argv = [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)]
@@ -161,15 +161,22 @@ class RasaProcess(ManagedProcess):
     def rest_headers(self) -> Dict[str, str]:
         return {"Authorization": f"Bearer {self.rest_token}"}
 
-    def say(self, sender: str, text: str) -> List[dict]:
-        response = requests.post(
+    def post(self, sender: str, text: str) -> requests.Response:
+        """One message through the REST channel, whatever the status of the answer."""
+        return requests.post(
             f"{self.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text},
             headers=self.rest_headers(),
             timeout=30,
         )
+
+    def say(self, sender: str, text: str) -> List[dict]:
+        response = self.post(sender, text)
         response.raise_for_status()
         return response.json()
+
+    def health(self) -> requests.Response:
+        return requests.get(f"{self.url}/webhooks/health/", timeout=10)
 
 
 class WebProcess(ManagedProcess):
