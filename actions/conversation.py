@@ -13,6 +13,13 @@ from actions import wording
 from actions.base import TawjihAction
 from actions.centres import ActionListCentres
 from actions.config import conversation_retention_days
+from actions.data_rights import (
+    ERASE_OFFER,
+    erase,
+    erasure_just_offered,
+    precheck_stopped_for_erasure,
+    resume_precheck_button,
+)
 from actions.sessions import ActionListSessions
 
 FAILURES_BEFORE_ADVISER = 2
@@ -86,6 +93,8 @@ class ActionAcceptOffer(TawjihAction):
         if offer == "human":
             dispatcher.utter_message(response="utter_request_human_ack")
             return events
+        if offer == ERASE_OFFER and erasure_just_offered(tracker.events):
+            return erase(dispatcher)
         dispatcher.utter_message(response="utter_what_else")
         return events
 
@@ -97,7 +106,13 @@ class ActionDeclineOffer(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        dispatcher.utter_message(response="utter_offer_declined")
+        if tracker.get_slot("offer") == ERASE_OFFER and erasure_just_offered(tracker.events):
+            # Nothing erased; a no in the middle of the pre-check gets the way back to its questions.
+            resume = precheck_stopped_for_erasure(tracker.events)
+            buttons = [resume_precheck_button(wording.register_of(tracker))] if resume else None
+            dispatcher.utter_message(response="utter_erasure_declined", buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_offer_declined")
         return [SlotSet("offer", None)]
 
 

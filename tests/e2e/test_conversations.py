@@ -60,17 +60,55 @@ def programme(talk: Conversation, programme_id: str) -> Dict[str, Any]:
     return talk.api(f"programmes/{programme_id}")
 
 
-def test_first_contact_says_what_is_kept_and_erasing_it_is_done_when_asked(stack: Stack) -> None:
+def stored_events(stack: Stack, sender: str) -> int:
+    with sqlite3.connect(stack.tracker_db) as db:
+        return int(db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0])
+
+
+def test_first_contact_says_what_is_kept_and_erasing_it_is_done_when_confirmed(stack: Stack) -> None:
     talk = Conversation(stack)
     reply = talk.say("salam")
     assert reply == welcome("darija_latin")
     assert f"{RETENTION_DAYS} youm" in reply and "machi bnadem" in reply
     talk.say("3ndi 17 3am w ana mn kaza")
-    assert talk.say("bghit tmss7o les données dyali") == wording("utter_data_deletion_ack", "darija_latin")
-    with sqlite3.connect(stack.tracker_db) as db:
-        kept = db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (talk.sender,)).fetchone()[0]
-    assert kept == 0, "the whole conversation, age and city included, is erased"
+    assert talk.say("bghit tmss7o les données dyali") == wording("utter_confirm_data_deletion", "darija_latin")
+    assert stored_events(stack, talk.sender) > 0, "asking is not erasing"
+    assert talk.say("ah") == wording("utter_data_erased", "darija_latin")
+    assert stored_events(stack, talk.sender) == 0, "the whole conversation, age and city included, is erased"
     assert talk.say("salam") == welcome("darija_latin"), "the next message starts afresh"
+
+
+@pytest.mark.parametrize(
+    ("register", "request_text", "answer"),
+    [
+        ("french", "supprime mes données s'il te plaît", "non"),
+        ("darija_latin", "mse7 les données dyali 3afak", "la"),
+        ("darija_arabic", "بغيتكم تمسحو المعلومات ديالي", "لا"),
+    ],
+)
+def test_only_a_yes_erases_in_every_register(stack: Stack, register: str, request_text: str, answer: str) -> None:
+    talk = Conversation(stack)
+    talk.say("bonjour" if register == "french" else "salam")
+    asked = talk.say(request_text)
+    assert asked == wording("utter_confirm_data_deletion", register)
+    assert talk.say(answer) == wording("utter_erasure_declined", register)
+    assert stored_events(stack, talk.sender) > 0, "a no erases nothing"
+
+
+@pytest.mark.parametrize(
+    ("register", "question"),
+    [
+        ("french", "tu gardes mes données ?"),
+        ("darija_latin", "chno katdiro b les données dyali?"),
+        ("darija_arabic", "شنو كديرو بالمعلومات ديالي؟"),
+    ],
+)
+def test_a_question_about_data_is_answered_and_erases_nothing(stack: Stack, register: str, question: str) -> None:
+    talk = Conversation(stack)
+    talk.say("bonjour" if register == "french" else "salam")
+    reply = talk.say(question)
+    assert reply == wording("utter_about_data", register, days=RETENTION_DAYS)
+    assert stored_events(stack, talk.sender) > 0
 
 
 def test_programme_list_then_details_in_french(stack: Stack) -> None:
