@@ -156,7 +156,8 @@ def test_postgresql_cut_off_is_said_and_service_comes_back_by_itself(
         reply = rasa.post(person, "quelles formations proposez-vous ?")
         assert reply.status_code == 503
         assert texts(reply.json()) == TECHNICAL_PROBLEM["french"]
-        assert rasa.health().json()["tracker_store"]["status"] == "failing"
+        health = rasa.health().json()
+        assert health["tracker_store"]["status"] == "failing", health
         relay.start()
         eventually(lambda: rasa.health().status_code == 200)
         replies = rasa.say(person, "quelles formations proposez-vous ?")

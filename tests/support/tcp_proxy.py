@@ -37,6 +37,7 @@ class TcpProxy:
             except OSError:
                 client.close()
                 continue
+            server.settimeout(None)  # the timeout was for connecting; an idle pooled connection stays open
             with self._lock:
                 self._connections += [client, server]
             for source, target in ((client, server), (server, client)):
@@ -59,6 +60,10 @@ class TcpProxy:
     def stop(self) -> None:
         """Refuse new connections and cut the open ones, as a database that went away."""
         if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:
