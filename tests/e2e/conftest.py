@@ -58,7 +58,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[S
     registry = RegistryProcess(f"sqlite:///{work / 'registry.db'}", log_dir)
     actions = rasa = web = None
     try:
-        actions = ActionServerProcess(registry.url, log_dir)
+        # Reference lists are reused for a second here (30 s by default): staff changes show soon after.
+        actions = ActionServerProcess(registry.url, log_dir, env={"REGISTRY_REFERENCE_TTL_SECONDS": "1"})
         tracker_db = work / "tracker.db"
         rasa = RasaProcess(MODEL, actions.url, f"sqlite:///{tracker_db}", log_dir, channel_env)
         web = WebProcess(web_port, rasa.url, log_dir)

@@ -111,10 +111,12 @@ class RegistryProcess(ManagedProcess):
 
 
 class ActionServerProcess(ManagedProcess):
-    def __init__(self, registry_url: str, log_dir: Path, port: Optional[int] = None) -> None:
+    def __init__(
+        self, registry_url: str, log_dir: Path, port: Optional[int] = None, env: Optional[Dict[str, str]] = None
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {"SANIC_HOST": "127.0.0.1", "REGISTRY_URL": registry_url}
+        env = {"SANIC_HOST": "127.0.0.1", "REGISTRY_URL": registry_url, **(env or {})}
         argv = [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)]
         super().__init__(f"actions-{self.port}", argv, env, log_dir)
         self.wait_until(http_ok(f"{self.url}/health"), timeout=90)
