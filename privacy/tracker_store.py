@@ -89,13 +89,23 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that stores a turn whole or raises, and erases a conversation on request."""
 
     def __init__(self, domain: Optional[Domain] = None, host: Optional[str] = None, **kwargs: Any) -> None:
+        # Our code in the Rasa process logs at Rasa's level (--log-level / LOG_LEVEL, INFO by default),
+        # which Rasa sets on its own logger only: the erasure line is an INFO line.
+        for ours in ("privacy", "channels", "language"):
+            logging.getLogger(ours).setLevel(logging.getLogger("rasa").getEffectiveLevel())
         _sqlite_folder(host)
         super().__init__(domain=domain, host=host, **kwargs)
         self.health = StoreHealth()
 
     async def _read(self, sender_id: str, all_sessions: bool) -> Optional[DialogueStateTracker]:
         try:
-            tracker = await self._retrieve(sender_id, fetch_events_from_all_sessions=all_sessions)
+            try:
+                tracker = await self._retrieve(sender_id, fetch_events_from_all_sessions=all_sessions)
+            except sa.exc.DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                # A pooled connection the database closed while idle: the pool is renewed, try once more.
+                tracker = await self._retrieve(sender_id, fetch_events_from_all_sessions=all_sessions)
         except sa.exc.SQLAlchemyError as error:
             self.health.failed("read", error)
             logger.error("The tracker store could not be read (%s).", type(error).__name__)
