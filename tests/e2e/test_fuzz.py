@@ -16,6 +16,7 @@ from typing import List, Tuple
 import pytest
 
 from tests.e2e.conftest import Stack
+from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -121,12 +122,15 @@ def test_two_thousand_odd_and_hostile_messages(stack: Stack) -> None:
     results = [result for run in runs for result in run]
     latencies = sorted(latency for _, latency, _ in results)
     statuses = {status: sum(1 for s, _, _ in results if s == status) for status in {s for s, _, _ in results}}
-    print(
-        f"\nfuzz: {len(results)} messages from {PEOPLE} people, {AT_ONCE} at a time, in {elapsed:.0f} s "
+    figures = (
+        f"fuzz: {len(results)} messages from {PEOPLE} people, {AT_ONCE} at a time, in {elapsed:.0f} s "
         f"({len(results) / elapsed:.1f} msg/s); statuses {statuses}; "
         f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {latencies[int(0.95 * len(latencies))] * 1000:.0f} ms, "
         f"max {latencies[-1] * 1000:.0f} ms"
     )
+    print("\n" + figures)
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / "fuzz.txt").write_text(figures + "\n", encoding="utf-8")
     assert len(results) == PEOPLE * MESSAGES_EACH
     assert statuses == {200: len(results)}, statuses
     empty = [body for _, _, body in results if not any(m.get("text") or m.get("buttons") for m in json.loads(body))]
