@@ -30,7 +30,10 @@
 
   function newId() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
-    return "web-" + Date.now().toString(36) + Math.random().toString(36).slice(2);
+    // randomUUID needs a secure context (https or localhost); getRandomValues does not.
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
   var sessionId = sessionStorage.getItem(SESSION_KEY) || newId();
