@@ -8,18 +8,19 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/tawjih.tar.gz
 SETUP_STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
+CONSOLE_STAMP := console/node_modules/.installed
 NLU_TABLES := data/nlu/catalogue.yml
 TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(NLU_TABLES) $(shell find data -name '*.yml' 2>/dev/null) $(wildcard language/*.py)
 
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser tables train run shell purge test lint format validate stories eval ablation clean lock
+.PHONY: help setup console browser tables train run shell purge test lint format validate stories eval ablation bench-console clean lock
 
 help: ## List every target
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: $(SETUP_STAMP) $(WEB_STAMP) ## Create .venv with Python 3.10, install the pinned Python and npm dependencies
+setup: $(SETUP_STAMP) $(WEB_STAMP) $(CONSOLE_STAMP) ## Create .venv with Python 3.10, install the pinned Python and npm dependencies
 
 # scripts/setup.sh makes .venv again if it is not Python 3.10 or its pip does not run (a set-up
 # interrupted by Ctrl-C), then installs; the stamp is written only once that has all succeeded.
@@ -29,6 +30,13 @@ $(SETUP_STAMP): requirements.lock
 
 $(WEB_STAMP): web/package.json web/package-lock.json
 	npm ci --prefix web --no-audit --no-fund
+	@touch $@
+
+# The staff console's front-end libraries (chart.js), from npm with console/package-lock.json, as web/ does.
+console: $(CONSOLE_STAMP) ## Install the staff console's front-end libraries (make setup does it)
+
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	npm ci --prefix console --no-audit --no-fund
 	@touch $@
 
 # The web widget's tests drive a real Chromium: Debian's package (and no browser download).
@@ -81,6 +89,10 @@ eval: setup ## Train ours and the stock pipeline, score the six held-out sets: F
 
 ablation: setup ## make eval, plus ours without the normaliser, with spaCy vectors, without IntentVote, with a transformer
 	$(PY) -m bench.eval_nlu --ablation $(EVAL_ARGS)
+
+# BENCH_CONSOLE_ARGS="--postgres postgresql://postgres@127.0.0.1:5432/test" for PostgreSQL (throwaway schemas).
+bench-console: setup ## Staff console on 100,000 events / 5,000 sessions: index build, update, list/filter/transcript p50/p95
+	$(PY) -m bench.console $(BENCH_CONSOLE_ARGS)
 
 lock: ## Re-pin requirements.lock from requirements.in (needs the network to PyPI)
 	rm -rf /tmp/tawjih-lock && $$(scripts/find-python.sh) -m venv /tmp/tawjih-lock

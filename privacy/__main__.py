@@ -51,10 +51,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         try:
             removed = 0 if _sqlite_file_missing(engine) else purge_expired(engine, days)
             logger.info("Retention %d days: deleted %d conversation events older than that.", days, removed)
+            if settings.console_database_url:
+                from console.retention import purge_console
+
+                dropped = purge_console(settings.console_database_url, days)
+                logger.info("Retention %d days: dropped %d sessions from the staff console.", days, dropped)
         except sa.exc.SQLAlchemyError as error:
             # The URL may carry a password: name the error's kind only.
             logger.error(
-                "Could not purge the tracker store (%s)%s.",
+                "Could not purge the tracker store or the console (%s)%s.",
                 type(error).__name__,
                 "; will try again at the next round" if args.every else "",
             )

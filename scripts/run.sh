@@ -29,7 +29,7 @@ fi
 # set REGISTRY_ADMIN_TOKEN, RASA_AUTH_TOKEN and TAWJIH_REST_TOKEN in the environment instead.
 secrets_file=var/dev-secrets.env
 touch "$secrets_file" && chmod 600 "$secrets_file"
-for name in DEV_REGISTRY_ADMIN_TOKEN DEV_RASA_AUTH_TOKEN DEV_CONVERSATION_ID_KEY DEV_REST_TOKEN; do
+for name in DEV_REGISTRY_ADMIN_TOKEN DEV_RASA_AUTH_TOKEN DEV_CONVERSATION_ID_KEY DEV_REST_TOKEN DEV_CONSOLE_SECRET_KEY DEV_CONSOLE_ADMIN_PASSWORD; do
   grep -q "^$name=" "$secrets_file" || echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> "$secrets_file"
 done
 # shellcheck disable=SC1090
@@ -60,9 +60,21 @@ export WEB_HOST="${WEB_HOST:-127.0.0.1}"
 export WEB_PORT="${WEB_PORT:-8080}"
 export WEB_RASA_URL="${WEB_RASA_URL:-http://${RASA_HOST}:${RASA_PORT}}"
 export WEB_ORIGINS="${WEB_ORIGINS:-http://${WEB_HOST}:${WEB_PORT},http://localhost:${WEB_PORT}}"
+# The staff console (console/): its own database, the cookie's signing key, and a development admin.
+export CONSOLE_HOST="${CONSOLE_HOST:-127.0.0.1}"
+export CONSOLE_PORT="${CONSOLE_PORT:-8200}"
+export CONSOLE_DATABASE_URL="${CONSOLE_DATABASE_URL:-sqlite:///var/console.db}"
+export CONSOLE_SECRET_KEY="${CONSOLE_SECRET_KEY:-$DEV_CONSOLE_SECRET_KEY}"
 export SANIC_HOST=127.0.0.1   # the action server only ever talks to Rasa, on this machine
 
 .venv/bin/python -m registry seed
+
+# The console's schema, and the development admin `admin` (its password: DEV_CONSOLE_ADMIN_PASSWORD in
+# var/dev-secrets.env), made once; the password goes through standard input, never the command line.
+if ! $shell && { [ $# -eq 0 ] || [[ " $* " == *" console "* ]]; }; then
+  .venv/bin/python -m console migrate
+  printf '%s\n' "$DEV_CONSOLE_ADMIN_PASSWORD" | .venv/bin/python -m console users add admin --role admin --if-missing
+fi
 
 if $shell; then
   parts_log=var/shell-parts.log
@@ -108,6 +120,7 @@ if [ $# -eq 0 ]; then
     Rasa HTTP API:    http://${RASA_HOST}:${RASA_PORT}/status?token=\$RASA_AUTH_TOKEN  (unless set: DEV_RASA_AUTH_TOKEN in var/dev-secrets.env)
     Registry API:     ${REGISTRY_URL}/docs   (staff writes need REGISTRY_ADMIN_TOKEN)
     Action server:    127.0.0.1:${ACTION_SERVER_PORT} (internal only)
+    Staff console:    http://${CONSOLE_HOST}:${CONSOLE_PORT}/  (user admin; password: DEV_CONSOLE_ADMIN_PASSWORD in var/dev-secrets.env)
     Retention:        conversations older than ${TAWJIH_RETENTION_DAYS:-90} days are deleted every hour
 
 MSG

@@ -202,7 +202,7 @@ def test_the_purge_command_refuses_to_run_without_a_tracker_store_or_with_a_rete
 def test_an_unreachable_database_fails_the_purge_without_showing_its_password() -> None:
     finished = purge_command({"TRACKER_STORE_URL": "postgresql://tawjih:s3cret-pass@127.0.0.1:1/tracker"})
     assert finished.returncode == 1
-    assert "Could not purge the tracker store (OperationalError)" in finished.stderr
+    assert "Could not purge the tracker store or the console (OperationalError)" in finished.stderr
     assert "s3cret-pass" not in finished.stdout + finished.stderr
 
 
