@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from console import views
-from console.annotations import AnnotationError, export_nlu_yaml
+from console.annotations import AnnotationError
 from console.api import v1
 from console.api.deps import Console, NotFound, console, db, require
 from console.auth import UserError, add_user, disable_user, has_role
@@ -249,11 +249,7 @@ def nlu_file(
     session: Session = Depends(db),
     ctx: Console = Depends(console),
 ) -> Response:
-    return Response(
-        export_nlu_yaml(session, since, ctx.tz),
-        media_type="application/x-yaml",
-        headers={"Content-Disposition": 'attachment; filename="nlu-annotations.yml"'},
-    )
+    return v1.export_nlu(since, user, session, ctx)
 
 
 @router.get("/analytics")
