@@ -216,16 +216,25 @@ def test_an_unreachable_tracker_store_keeps_the_review_of_an_indexed_session(
     """The console's index was built; then the tracker store goes away: the session page says so, its review works."""
     import shutil
 
-    tracker_copy = tmp_path / "tracker.db"
-    shutil.copy(setup.tracker_store_url.removeprefix("sqlite:///"), tracker_copy) if setup.tracker_store_url.startswith(
-        "sqlite"
-    ) else pytest.skip("SQLite copy only")
-    console = ConsoleProcess(f"sqlite:///{tmp_path / 'console.db'}", f"sqlite:///{tracker_copy}", log_dir)
+    from tests.support.tcp_proxy import TcpProxy
+
+    relay = None
+    if setup.tracker_store_url.startswith("sqlite"):
+        tracker_copy = tmp_path / "tracker.db"
+        shutil.copy(setup.tracker_store_url.removeprefix("sqlite:///"), tracker_copy)
+        tracker_url = f"sqlite:///{tracker_copy}"
+    else:  # PostgreSQL behind a relay the test can cut
+        relay = TcpProxy(("127.0.0.1", 5432)).start()
+        tracker_url = setup.tracker_store_url.replace(":5432/", f":{relay.port}/", 1)
+    console = ConsoleProcess(f"sqlite:///{tmp_path / 'console.db'}", tracker_url, log_dir)
     try:
         client = console.login("reviewer")
         session_id = client.get("/api/v1/conversations").json()["data"][0]["session_id"]
-        tracker_copy.unlink()
-        tracker_copy.mkdir()  # a folder where the database was: every read fails
+        if relay is None:
+            tracker_copy.unlink()
+            tracker_copy.mkdir()  # a folder where the database was: every read fails
+        else:
+            relay.stop()
         page = client.page(f"/conversations/{session_id}")
         assert page.status_code == 200 and "injoignable" in page.text
         assert client.post_json(f"/api/v1/conversations/{session_id}/review", {"status": "reviewed"}).status_code == 200
@@ -234,4 +243,6 @@ def test_an_unreachable_tracker_store_keeps_the_review_of_an_indexed_session(
         assert "Traceback" not in console.log_text()
     finally:
         console.stop()
+        if relay is not None:
+            relay.stop()
     requests.Session().close()
