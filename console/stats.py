@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections import Counter, defaultdict
 from typing import Any, Dict, List, Optional
 
@@ -137,9 +138,13 @@ def compute_stats(
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def csv_cell(value: Any) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ (or a tab, a CR) gets a leading quote."""
-    text = "" if value is None else str(value)
+    """A cell a spreadsheet will not run: text starting with = + - @ (or a tab, a CR) gets a leading quote.
+    Control characters a person typed (NUL stops Python's csv writer) are dropped."""
+    text = CONTROL_CHARACTERS.sub("", "" if value is None else str(value))
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
