@@ -14,7 +14,7 @@ from console.api.deps import Console, NotFound, pseudonym
 from console.filters import filtered_query, parse_filters
 from console.indexer import IndexStatus
 from console.masking import mask
-from console.models import Annotation, ConversationSession, Review, SessionTag
+from console.models import Annotation, AuditEntry, ConversationSession, Review, SessionTag
 from console.review import history, review_state
 from console.tracker import TrackerUnavailable
 from console.transcript import build_items, final_slots
@@ -162,3 +162,18 @@ def user_message(ctx: Console, session: Session, session_id: int, event_id: int)
 
 def now_iso(ctx: Console) -> str:
     return when(time.time(), ctx.tz) or ""
+
+
+AUDIT_PAGE_SIZE = 100
+
+
+def audit_entries(session: Session, page: int) -> List[AuditEntry]:
+    """One page of the audit log, newest first (the page and the API show the same)."""
+    return list(
+        session.execute(
+            sa.select(AuditEntry)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(AUDIT_PAGE_SIZE)
+            .offset((page - 1) * AUDIT_PAGE_SIZE)
+        ).scalars()
+    )

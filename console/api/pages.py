@@ -19,7 +19,7 @@ from console.api.deps import Console, NotFound, console, db, require
 from console.auth import UserError, add_user, disable_user, has_role
 from console.filters import MAX_PAGE
 from console.masking import mask_many
-from console.models import REVIEW_STATUSES, ROLES, AuditEntry, User
+from console.models import REVIEW_STATUSES, ROLES, User
 from console.review import ReviewError, tags_in_use, update_review
 from console.stats import StatsError
 from console.tracker import TrackerUnavailable
@@ -283,14 +283,7 @@ def audit_page(
     session: Session = Depends(db),
     ctx: Console = Depends(console),
 ) -> Response:
-    rows = list(
-        session.execute(
-            sa.select(AuditEntry)
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(100)
-            .offset((page - 1) * 100)
-        ).scalars()
-    )
+    rows = views.audit_entries(session, page)
     details = mask_many([json.dumps(r.detail, ensure_ascii=False) for r in rows])
     entries = [
         {"at": views.when(r.at, ctx.tz), "by": r.username, "action": r.action, "session_id": r.session_id, "detail": d}

@@ -18,7 +18,7 @@ from console.annotations import AnnotationError, annotate, export_nlu_yaml, stor
 from console.api.deps import Console, NotFound, console, db, pseudonym, require
 from console.filters import MAX_PAGE
 from console.masking import mask, mask_many
-from console.models import Annotation, AuditEntry, User
+from console.models import Annotation, User
 from console.people import audit, erase_person, person_export
 from console.review import ReviewError, update_review
 from console.stats import StatsError, compute_stats, parse_range, stats_csv
@@ -314,14 +314,7 @@ def audit_log(
     session: Session = Depends(db),
     ctx: Console = Depends(console),
 ) -> Any:
-    rows = list(
-        session.execute(
-            sa.select(AuditEntry)
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(100)
-            .offset((page - 1) * 100)
-        ).scalars()
-    )
+    rows = views.audit_entries(session, page)
     # A reason is typed by staff and may name someone: masked like everything else.
     reasons = mask_many([str(r.detail.get("reason", "")) for r in rows])
     return {
