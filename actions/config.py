@@ -8,7 +8,7 @@ of failing on a person's turn later. Nothing else in ``actions/`` reads the envi
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import BaseSettings, Field, ValidationError, validator
 from pydantic.fields import ModelField
@@ -35,6 +35,12 @@ class ActionServerSettings(BaseSettings):
     breaker_cooldown: float = Field(15.0, env="REGISTRY_BREAKER_COOLDOWN_SECONDS", ge=0, le=3600)
     # How long conversations are kept (``privacy/`` purges them): the welcome tells every newcomer.
     retention_days: int = Field(90, env="TAWJIH_RETENTION_DAYS", ge=1, le=3650)
+    # The staff console, where a request for an adviser is queued (console/handoff), and the token it
+    # expects from this server. Without the token the server does not start: no request would be heard.
+    console_url: str = Field("http://127.0.0.1:8200", env="CONSOLE_URL")
+    handoff_service_token: Optional[str] = Field(None, env="HANDOFF_SERVICE_TOKEN")
+    # The longest a request for an adviser may take, retries included.
+    console_budget: float = Field(4.0, env="CONSOLE_TOTAL_BUDGET_SECONDS", gt=0, le=60)
 
     class Config:
         case_sensitive = False
@@ -43,7 +49,7 @@ class ActionServerSettings(BaseSettings):
     def _empty_is_unset(cls, value: Any, field: ModelField) -> Any:
         return field.default if isinstance(value, str) and not value.strip() else value
 
-    @validator("registry_url")
+    @validator("registry_url", "console_url")
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
@@ -71,9 +77,14 @@ def action_server_settings() -> ActionServerSettings:
 def check_at_start() -> None:
     """Stop the action server, naming the variable, if a setting is invalid."""
     try:
-        ActionServerSettings()  # type: ignore[call-arg]
+        settings = ActionServerSettings()  # type: ignore[call-arg]
     except ValidationError as error:
         raise SystemExit(f"Tawjih action server: invalid setting: {describe(error)}") from None
+    if not settings.handoff_service_token:
+        raise SystemExit(
+            "Tawjih action server: HANDOFF_SERVICE_TOKEN is not set (the token the staff console expects "
+            "with a request for an adviser): refusing to start."
+        )
 
 
 def conversation_retention_days() -> int:

@@ -20,6 +20,7 @@ from actions.data_rights import (
     precheck_stopped_for_erasure,
     resume_precheck_button,
 )
+from actions.handoff import request_adviser
 from actions.sessions import ActionListSessions
 
 FAILURES_BEFORE_ADVISER = 2
@@ -91,8 +92,7 @@ class ActionAcceptOffer(TawjihAction):
         if offer == "sessions":
             return await ActionListSessions().act(dispatcher, tracker, domain) + events
         if offer == "human":
-            dispatcher.utter_message(response="utter_request_human_ack")
-            return events
+            return events + await request_adviser(dispatcher, tracker, "offer")
         if offer == ERASE_OFFER and erasure_just_offered(tracker.events):
             return erase(dispatcher)
         dispatcher.utter_message(response="utter_what_else")

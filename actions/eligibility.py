@@ -83,6 +83,14 @@ def qualifies(verdicts: Sequence[Verdict]) -> bool:
     return all(v.outcome != NOT_MET for v in verdicts)
 
 
+def overall(verdicts: Sequence[Verdict]) -> str:
+    """One word for an adviser's summary: met (✅ everywhere), not_met (a ❌) or to_confirm (a ❔)."""
+    outcomes = {v.outcome for v in verdicts}
+    if NOT_MET in outcomes:
+        return NOT_MET
+    return MET if outcomes <= {MET} else TO_CONFIRM
+
+
 def number_in(text: str) -> Optional[int]:
     """The first number written in a message, in Western or Arabic-Indic digits."""
     match = _NUMBER.search(text or "")
@@ -283,8 +291,10 @@ class ActionEligibilityVerdict(TawjihAction):
         qualifying.sort(key=lambda p: p["id"] != focus_id)  # the programme asked about first
         qualifying_names = [wording.programme_name(p, register) for p in qualifying]
 
+        summary: Optional[str] = None if qualifying else NOT_MET
         if focus is not None:
             verdicts = assess(focus, person, level_ranks, offering(focus["id"]))
+            summary = overall(verdicts)
             lines = []
             for verdict in verdicts:
                 nearest = ""
@@ -311,9 +321,13 @@ class ActionEligibilityVerdict(TawjihAction):
                 programme_lines=wording.bullet_list(qualifying_names),
                 buttons=buttons,
             )
-            return [SlotSet("offer", "sessions"), SlotSet("programme", qualifying[0]["id"])]
+            return [
+                SlotSet("offer", "sessions"),
+                SlotSet("programme", qualifying[0]["id"]),
+                SlotSet("eligibility_verdict", summary or MET),
+            ]
         dispatcher.utter_message(response="utter_eligibility_none", buttons=[wording.adviser_button(register)])
-        return [SlotSet("offer", "human")]
+        return [SlotSet("offer", "human"), SlotSet("eligibility_verdict", summary or NOT_MET)]
 
     @staticmethod
     async def _nearest_centre_text(tracker: Tracker, programme_id: str, register: str) -> str:

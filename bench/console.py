@@ -136,7 +136,7 @@ REPLIES: Dict[str, Dict[str, str]] = {
         "action_careers": "Après la formation, tu peux travailler dans les centres d'appels ou le digital.",
         "action_acknowledge_inform": "Merci, c'est noté.",
         "action_fallback": "Je n'ai pas compris. Tu peux reformuler ?",
-        "utter_request_human_ack": "Un conseiller va te répondre bientôt.",
+        "utter_handoff_waiting": "Un conseiller va te répondre bientôt.",
         "utter_ask_age": "Quel âge as-tu ?",
         "action_eligibility_verdict": "Tu peux t'inscrire à ces formations.",
         "utter_you_are_welcome": "Avec plaisir !",
@@ -152,7 +152,7 @@ REPLIES: Dict[str, Dict[str, str]] = {
         "action_careers": "Mn b3d l formation t9der tkhdem f centres d'appels wla digital.",
         "action_acknowledge_inform": "Chokran, tsejel.",
         "action_fallback": "Ma fhamtch, 3awd 3afak.",
-        "utter_request_human_ack": "Chi conseiller ghadi yjawbek daba.",
+        "utter_handoff_waiting": "Chi conseiller ghadi yjawbek daba.",
         "utter_ask_age": "Ch7al f 3mrek?",
         "action_eligibility_verdict": "T9der tsejel f had les formations.",
         "utter_you_are_welcome": "Bla jmil!",
@@ -168,7 +168,7 @@ REPLIES: Dict[str, Dict[str, str]] = {
         "action_careers": "من بعد التكوين تقدر تخدم فمراكز النداء ولا الديجيتال.",
         "action_acknowledge_inform": "شكرا، تسجل.",
         "action_fallback": "مفهمتكش، عاود عافاك.",
-        "utter_request_human_ack": "شي مستشار غادي يجاوبك دابا.",
+        "utter_handoff_waiting": "شي مستشار غادي يجاوبك دابا.",
         "utter_ask_age": "شحال فعمرك؟",
         "action_eligibility_verdict": "تقدر تسجل فهاد التكوينات.",
         "utter_you_are_welcome": "بلا جميل!",
@@ -318,7 +318,7 @@ class Writer:
         elif intent == "nlu_fallback":
             user, action = self.user(spec, intent, "nlu_fallback", at), "action_fallback"
         elif intent == "request_human":
-            user, action = self.user(spec, intent, "request_human", at), "utter_request_human_ack"
+            user, action = self.user(spec, intent, "request_human", at), "utter_handoff_waiting"
         elif intent == "greet":
             user, action = self.user(spec, intent, "greet", at), "action_welcome"
         else:

@@ -21,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
 from sanic.request import Request
@@ -290,6 +291,47 @@ async def read_body(request: Request, limit: int) -> Optional[bytes]:
     return request.body
 
 
+class DeliveryFailed(Exception):
+    """A message pushed outside a turn (an adviser's reply, a handoff notice) did not reach the person.
+
+    Rasa's HTTP API answers 500 with this text in its message, which the console reads back as the
+    message's delivery state: ``delivery_failed:<reason>:<code>`` (reasons: no_address, not_connected,
+    no_template, platform_refused, platform_unreachable; code: the platform's error code, if any).
+    It names no person and carries no text."""
+
+    def __init__(self, reason: str, code: str = "") -> None:
+        super().__init__(f"delivery_failed:{reason}:{code}")
+        self.reason = reason
+        self.code = code
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the platform said to one send: accepted, or refused with its status and error code."""
+
+    ok: bool
+    status: int = 0
+    code: str = ""
+
+    def raise_if_failed(self) -> None:
+        if not self.ok:
+            raise DeliveryFailed("platform_refused" if self.status else "platform_unreachable", self.code)
+
+
+def error_code(body: bytes) -> str:
+    """The platform's error code in an error answer: Meta's ``{"error": {"code": 131047}}``, Twilio's
+    ``{"code": 63016}``; empty when there is none."""
+    try:
+        found = json.loads(body or b"{}")
+    except ValueError:
+        return ""
+    if not isinstance(found, dict):
+        return ""
+    nested = found.get("error")
+    code = nested.get("code") if isinstance(nested, dict) else found.get("code")
+    return str(code)[:32] if isinstance(code, (int, str)) and str(code).isalnum() else ""
+
+
 class PlatformClient:
     """POSTs to one messaging platform through one pooled aiohttp session, created lazily in the
     running loop and reused by every send; each try has a timeout, 429, 5xx and network errors are
@@ -331,30 +373,37 @@ class PlatformClient:
 
     async def post(self, url: str, **request: Any) -> bool:
         """True once the platform accepted the message; False (logged once) when it could not be sent."""
+        return (await self.send(url, **request)).ok
+
+    async def send(self, url: str, **request: Any) -> SendResult:
+        """What the platform answered, after retries: accepted, refused (status and error code), or
+        unreachable (status 0). A failure is logged once, with the status and code only."""
         session = self.session()
 
-        async def attempt(seconds_left: float) -> int:
+        async def attempt(seconds_left: float) -> Tuple[int, bytes]:
             timeout = aiohttp.ClientTimeout(total=min(self.timeout_seconds, seconds_left))
             try:
                 async with session.post(url, timeout=timeout, **request) as reply:
-                    await reply.read()
+                    body = await reply.read()
                     if retryable_status(reply.status):
                         raise RetryableError(f"status {reply.status}")
-                    return reply.status
+                    return reply.status, body
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 raise RetryableError(type(error).__name__) from error
 
         try:
-            status = await self.policy.acall(attempt)
+            status, body = await self.policy.acall(attempt)
         except DeadlineExceeded as error:
             last = error.last
             reason = str(last) if isinstance(last, RetryableError) else type(last).__name__ if last else "deadline"
             logger.warning("%s: a reply could not be sent (%s, after retries).", self.platform, reason)
-            return False
+            status_text = reason.split()[-1] if reason.startswith("status ") else ""
+            return SendResult(False, int(status_text) if status_text.isdigit() else 0)
         if status >= 400:
-            logger.warning("%s refused a reply with status %s.", self.platform, status)
-            return False
-        return True
+            code = error_code(body)
+            logger.warning("%s refused a reply with status %s (error %s).", self.platform, status, code or "-")
+            return SendResult(False, status, code)
+        return SendResult(True, status)
 
 
 def platform_client(

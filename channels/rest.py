@@ -20,11 +20,12 @@ import logging
 import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.messaging import DeliveryFailed
 from channels.payloads import warm_up
 from channels.settings import rasa_settings, report_missing
 from channels.turns import Outcome, deliver
@@ -68,6 +69,20 @@ def refusal(status: int, reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
 
 
+class NoPush(OutputChannel):
+    """A REST client only hears answers to its own requests: nothing can be pushed to it later. An adviser's
+    message is refused (the console must not show it as sent); the bot's handoff notices (an adviser took
+    the request, closed it) are only recorded, as every answer of a conversation is."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        if message.get("adviser_id") is not None or (message.get("custom") or {}).get("tawjih_template"):
+            raise DeliveryFailed("cannot_push")
+
+
 class RestInput(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -76,6 +91,9 @@ class RestInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         return cls()
+
+    def get_output_channel(self) -> OutputChannel:
+        return NoPush()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         settings = rasa_settings()

@@ -35,12 +35,17 @@ class RasaSettings(BaseSettings):
     whatsapp_access_token: str = Field("", env="WHATSAPP_ACCESS_TOKEN")
     whatsapp_phone_number_id: str = Field("", env="WHATSAPP_PHONE_NUMBER_ID")
     whatsapp_api_base: str = Field("https://graph.facebook.com/v21.0", env="WHATSAPP_API_BASE")
+    # The approved template an adviser may send once 24 hours have passed since the person's last
+    # message ("name" or "name:language", language "fr" unless given); unset: no template to offer.
+    whatsapp_handoff_template: str = Field("", env="WHATSAPP_HANDOFF_TEMPLATE")
 
     twilio_account_sid: str = Field("", env="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", env="TWILIO_AUTH_TOKEN")
     twilio_whatsapp_number: str = Field("", env="TWILIO_WHATSAPP_NUMBER")
     twilio_webhook_url: str = Field("", env="TWILIO_WEBHOOK_URL")
     twilio_api_base: str = Field("https://api.twilio.com", env="TWILIO_API_BASE")
+    # Twilio's equivalent: the ContentSid ("HX...") of the approved template.
+    twilio_handoff_content_sid: str = Field("", env="TWILIO_HANDOFF_CONTENT_SID")
 
     # Sending to a messaging platform: each try's timeout, tries in all, the whole send's deadline.
     platform_timeout_seconds: float = Field(10.0, env="TAWJIH_PLATFORM_TIMEOUT_SECONDS", gt=0)

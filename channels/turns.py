@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from channels.handoff import handoff_change
 from channels.payloads import clean_payload
 from channels.settings import rasa_settings
 from language.register import DARIJA_ARABIC, DARIJA_LATIN, FRENCH, detect_register
@@ -66,20 +67,32 @@ def technical_problem_reply(text: str) -> str:
 
 
 class HeldOutput(OutputChannel):
-    """Holds a turn's replies until the turn is stored; ``release`` sends them on the real channel."""
+    """Holds a turn's replies until the turn is stored; ``release`` sends them on the real channel, then
+    tells it of a handoff the turn opened or ended (``channels.handoff``: where to reach the person)."""
 
     def __init__(self, channel: OutputChannel) -> None:
         self.channel = channel
         self.held: List[Tuple[str, Dict[str, Any]]] = []
+        self.handoff_changes: List[str] = []
 
     def name(self) -> str:  # type: ignore[override]
         # Rasa picks channel-specific response variations by this name.
         return self.channel.name()
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        change = handoff_change(message)
+        if change:
+            self.handoff_changes.append(change)
         self.held.append((recipient_id, message))
 
     async def release(self) -> None:
+        # The address is kept before "an adviser will answer you here" is said, never after.
+        recipient = self.held[0][0] if self.held else ""
+        announce = getattr(self.channel, "handoff_changed", None)
+        for change in self.handoff_changes:
+            if announce is not None and recipient:
+                await announce(recipient, change)
+        self.handoff_changes.clear()
         for recipient_id, message in self.held:
             await self.channel.send_response(recipient_id, message)
         self.held.clear()

@@ -28,12 +28,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from channels.handoff import CLOSED, ENDED, OPENED, Addresses, handoff_change
 from channels.messaging import (
     MEDIA_KINDS,
     Choices,
+    DeliveryFailed,
     Identities,
     PlatformClient,
     SeenMessages,
+    SendResult,
     button_payloads,
     location_message,
     media_message,
@@ -61,8 +64,11 @@ class TwilioApi:
             "Twilio", auth=aiohttp.BasicAuth(settings.twilio_account_sid, settings.twilio_auth_token)
         )
 
-    async def send(self, to: str, body: str) -> bool:
-        return await self.client.post(self.url, data={"From": self.sender, "To": to, "Body": body})
+    async def send(self, to: str, body: str) -> SendResult:
+        return await self.client.send(self.url, data={"From": self.sender, "To": to, "Body": body})
+
+    async def send_template(self, to: str, content_sid: str) -> SendResult:
+        return await self.client.send(self.url, data={"From": self.sender, "To": to, "ContentSid": content_sid})
 
 
 class TwilioWhatsAppOutput(OutputChannel):
@@ -70,15 +76,81 @@ class TwilioWhatsAppOutput(OutputChannel):
     def name(cls) -> str:
         return "twilio_whatsapp"
 
-    def __init__(self, api: TwilioApi, address: str, conversation: str, choices: Choices) -> None:
+    def __init__(
+        self,
+        api: TwilioApi,
+        address: str,
+        conversation: str,
+        choices: Choices,
+        addresses: Optional[Addresses] = None,
+        strict: bool = False,
+        content_sid: str = "",
+    ) -> None:
         self.api = api
-        self.address = address  # "whatsapp:+212...", kept here and nowhere else
+        self.address = address  # "whatsapp:+212...", kept here (and, sealed, during a handoff: privacy.addresses)
         self.conversation = conversation
         self.choices = choices
+        self.addresses = addresses
+        # Pushed outside a turn (an adviser's reply): a refused send raises DeliveryFailed for the console.
+        self.strict = strict
+        self.content_sid = content_sid
+
+    def _check(self, result: SendResult) -> None:
+        if self.strict:
+            result.raise_if_failed()
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for piece in split_text(text, TEXT_LIMIT):
-            await self.api.send(self.address, piece)
+            self._check(await self.api.send(self.address, piece))
+
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+        """Only the handoff template (TWILIO_HANDOFF_CONTENT_SID) is sent; other custom payloads are not for WhatsApp."""
+        if not json_message.get("tawjih_template"):
+            return
+        if not self.content_sid:
+            raise DeliveryFailed("no_template")
+        self._check(await self.api.send_template(self.address, self.content_sid))
+
+    async def handoff_changed(self, recipient_id: str, change: str) -> None:
+        if self.addresses is None:
+            return
+        if change == OPENED:
+            await self.addresses.keep(self.conversation, self.name(), {"address": self.address})
+        elif change in (ENDED, CLOSED):
+            await self.addresses.forget(self.conversation)
+
+
+class TwilioWhatsAppPush(OutputChannel):
+    """Messages pushed outside a turn (an adviser's reply, a handoff notice): the address comes from the
+    sealed address book, and a refused send raises ``DeliveryFailed`` (see ``channels.whatsapp.WhatsAppPush``)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio_whatsapp"
+
+    def __init__(self, channel: "TwilioWhatsAppInput") -> None:
+        self.channel = channel
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        if not self.channel.configured:
+            raise DeliveryFailed("not_configured")
+        found = await self.channel.addresses.find(recipient_id)
+        address = str((found or {}).get("address") or "")
+        if not address:
+            raise DeliveryFailed("no_address")
+        output = TwilioWhatsAppOutput(
+            self.channel.api,
+            address,
+            recipient_id,
+            self.channel.choices,
+            addresses=self.channel.addresses,
+            strict=True,
+            content_sid=self.channel.settings.twilio_handoff_content_sid,
+        )
+        change = handoff_change(message)
+        await output.send_response(recipient_id, message)
+        if change:
+            await output.handoff_changed(recipient_id, change)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
@@ -123,6 +195,7 @@ class TwilioWhatsAppInput(TwilioInput):
         self.seen = SeenMessages()
         self.choices = Choices()
         self.identities = Identities(self.name())
+        self.addresses = Addresses(settings.conversation_id_key)
 
     @property
     def configured(self) -> bool:
@@ -175,10 +248,18 @@ class TwilioWhatsAppInput(TwilioInput):
         try:
             chosen = self.choices.resolve(conversation, text)
             self.choices.offer(conversation, [])
-            output = TwilioWhatsAppOutput(self.api, address, conversation, self.choices)
+            await self.addresses.refresh(conversation, self.name(), {"address": address})
+            output = TwilioWhatsAppOutput(
+                self.api,
+                address,
+                conversation,
+                self.choices,
+                addresses=self.addresses,
+                content_sid=self.settings.twilio_handoff_content_sid,
+            )
             await deliver(on_new_message, output, chosen, conversation, self.name())
         except Exception as error:  # noqa: BLE001 - logged without the message or the number
             logger.error("Twilio message in %s failed: %s", conversation, type(error).__name__)
 
-    def get_output_channel(self) -> OutputChannel:  # pragma: no cover - replies need the person's address
-        raise NotImplementedError("twilio_whatsapp replies through the output made for each message")
+    def get_output_channel(self) -> OutputChannel:
+        return TwilioWhatsAppPush(self)

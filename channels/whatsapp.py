@@ -30,14 +30,17 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.handoff import CLOSED, ENDED, OPENED, Addresses, handoff_change
 from channels.messaging import (
     LIST_BUTTON,
     MEDIA_KINDS,
     Choices,
+    DeliveryFailed,
     Identities,
     Person,
     PlatformClient,
     SeenMessages,
+    SendResult,
     button_payloads,
     location_message,
     media_message,
@@ -79,14 +82,64 @@ class GraphApi:
             "Graph API", headers={"Authorization": f"Bearer {settings.whatsapp_access_token}"}
         )
 
-    async def send(self, payload: Dict[str, Any]) -> bool:
-        return await self.client.post(self.url, json=payload)
+    async def send(self, payload: Dict[str, Any]) -> SendResult:
+        return await self.client.send(self.url, json=payload)
+
+
+def template_message(setting: str) -> Optional[Dict[str, Any]]:
+    """The Graph API ``template`` body for WHATSAPP_HANDOFF_TEMPLATE ("name" or "name:language")."""
+    name, _, language = setting.strip().partition(":")
+    if not name.strip():
+        return None
+    return {"name": name.strip(), "language": {"code": language.strip() or "fr"}}
 
 
 def addressed_to(person: Person) -> Dict[str, str]:
     """Where a reply goes: to the number when Meta gave one (Meta's advice, so that webhooks keep
     carrying it), otherwise to the BSUID in ``recipient``. Never both: ``to`` would win."""
     return {"to": person.phone} if person.phone else {"recipient": person.user_id}
+
+
+def address_of(person: Person) -> Dict[str, str]:
+    """What is sealed in the address book for a person (``privacy.addresses``)."""
+    return {"phone": person.phone, "user_id": person.user_id}
+
+
+def person_of(address: Dict[str, Any]) -> Person:
+    return Person(phone=str(address.get("phone") or ""), user_id=str(address.get("user_id") or ""))
+
+
+class WhatsAppPush(OutputChannel):
+    """Rasa's output for messages pushed outside a turn (an adviser's reply, a handoff notice through
+    Rasa's HTTP API): the person is found in the sealed address book, and a send the platform refuses
+    raises ``DeliveryFailed``, so that Rasa answers the console with an error and stores nothing."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    def __init__(self, channel: "WhatsAppInput") -> None:
+        self.channel = channel
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        if not self.channel.configured:
+            raise DeliveryFailed("not_configured")
+        address = await self.channel.addresses.find(recipient_id)
+        if not address:
+            raise DeliveryFailed("no_address")
+        output = WhatsAppOutput(
+            self.channel.api,
+            person_of(address),
+            recipient_id,
+            self.channel.choices,
+            addresses=self.channel.addresses,
+            strict=True,
+            template=self.channel.settings.whatsapp_handoff_template,
+        )
+        change = handoff_change(message)
+        await output.send_response(recipient_id, message)
+        if change:
+            await output.handoff_changed(recipient_id, change)
 
 
 class WhatsAppOutput(OutputChannel):
@@ -96,11 +149,47 @@ class WhatsAppOutput(OutputChannel):
     def name(cls) -> str:
         return "whatsapp"
 
-    def __init__(self, api: GraphApi, person: Person, conversation: str, choices: Choices) -> None:
+    def __init__(
+        self,
+        api: GraphApi,
+        person: Person,
+        conversation: str,
+        choices: Choices,
+        addresses: Optional[Addresses] = None,
+        strict: bool = False,
+        template: str = "",
+    ) -> None:
         self.api = api
         self.person = person
         self.conversation = conversation
         self.choices = choices
+        self.addresses = addresses
+        # Pushed outside a turn (an adviser's reply): a refused send raises DeliveryFailed for the console.
+        self.strict = strict
+        self.template = template
+
+    async def _send(self, kind: str, body: Dict[str, Any]) -> None:
+        result = await self.api.send(self._message(kind, body))
+        if self.strict:
+            result.raise_if_failed()
+
+    async def handoff_changed(self, recipient_id: str, change: str) -> None:
+        """Keep the person's address (sealed) once they asked for an adviser; forget it when that ends."""
+        if self.addresses is None:
+            return
+        if change == OPENED:
+            await self.addresses.keep(self.conversation, self.name(), address_of(self.person))
+        elif change in (ENDED, CLOSED):
+            await self.addresses.forget(self.conversation)
+
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+        """Only the handoff template is sent; other custom payloads are not for WhatsApp (never dumped as text)."""
+        if not json_message.get("tawjih_template"):
+            return
+        template = template_message(self.template)
+        if template is None:
+            raise DeliveryFailed("no_template")
+        await self._send("template", template)
 
     def _message(self, kind: str, body: Dict[str, Any]) -> Dict[str, Any]:
         return {
@@ -113,7 +202,7 @@ class WhatsAppOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for piece in split_text(text, TEXT_LIMIT):
-            await self.api.send(self._message("text", {"body": piece, "preview_url": False}))
+            await self._send("text", {"body": piece, "preview_url": False})
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
@@ -124,36 +213,30 @@ class WhatsAppOutput(OutputChannel):
         if len(text) > INTERACTIVE_BODY_LIMIT or not text.strip():
             await self.send_text_message(recipient_id, numbered(text, titles))
         elif len(buttons) <= MAX_REPLY_BUTTONS and all(len(t) <= REPLY_BUTTON_TITLE for t in titles):
-            await self.api.send(
-                self._message(
-                    "interactive",
-                    {
-                        "type": "button",
-                        "body": {"text": text},
-                        "action": {
-                            "buttons": [
-                                {"type": "reply", "reply": {"id": p, "title": t}}
-                                for p, t in zip(payloads, titles, strict=True)
-                            ]
-                        },
+            await self._send(
+                "interactive",
+                {
+                    "type": "button",
+                    "body": {"text": text},
+                    "action": {
+                        "buttons": [
+                            {"type": "reply", "reply": {"id": p, "title": t}}
+                            for p, t in zip(payloads, titles, strict=True)
+                        ]
                     },
-                )
+                },
             )
         elif len(buttons) <= MAX_LIST_ROWS and all(len(t) <= LIST_ROW_TITLE for t in titles):
-            await self.api.send(
-                self._message(
-                    "interactive",
-                    {
-                        "type": "list",
-                        "body": {"text": text},
-                        "action": {
-                            "button": LIST_BUTTON[register_of_text(text)],
-                            "sections": [
-                                {"rows": [{"id": p, "title": t} for p, t in zip(payloads, titles, strict=True)]}
-                            ],
-                        },
+            await self._send(
+                "interactive",
+                {
+                    "type": "list",
+                    "body": {"text": text},
+                    "action": {
+                        "button": LIST_BUTTON[register_of_text(text)],
+                        "sections": [{"rows": [{"id": p, "title": t} for p, t in zip(payloads, titles, strict=True)]}],
                     },
-                )
+                },
             )
         else:
             await self.send_text_message(recipient_id, numbered(text, titles))
@@ -292,10 +375,14 @@ class WhatsAppInput(InputChannel):
         self.seen = SeenMessages()
         self.choices = Choices()
         self.identities = Identities(self.name())
+        self.addresses = Addresses(settings.conversation_id_key)
 
     @property
     def configured(self) -> bool:
         return not self.missing
+
+    def get_output_channel(self) -> OutputChannel:
+        return WhatsAppPush(self)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         report_missing(self.name(), self.missing, "its webhook answers 503 and Meta retries later")
@@ -361,7 +448,16 @@ class WhatsAppInput(InputChannel):
             try:
                 text = self.choices.resolve(conversation, message.text)
                 self.choices.offer(conversation, [])
-                output = WhatsAppOutput(self.api, message.person, conversation, self.choices)
+                # A person in a handoff who writes from a new number is still reached (nothing if none is kept).
+                await self.addresses.refresh(conversation, self.name(), address_of(message.person))
+                output = WhatsAppOutput(
+                    self.api,
+                    message.person,
+                    conversation,
+                    self.choices,
+                    addresses=self.addresses,
+                    template=self.settings.whatsapp_handoff_template,
+                )
                 await deliver(on_new_message, output, text, conversation, self.name())
             except Exception as error:  # noqa: BLE001 - one failed message must not stop the others
                 logger.error("WhatsApp message in %s failed: %s", conversation, type(error).__name__)

@@ -12,20 +12,26 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from privacy.addresses import forget_address, purge_addresses
+
 EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
 
 
 def purge_expired(engine: sa.engine.Engine, days: int, now: Optional[float] = None) -> int:
-    """Delete every event older than ``days`` days; returns how many went."""
+    """Delete every event older than ``days`` days, and the sealed addresses (``privacy.addresses``) not
+    renewed for as long; returns how many events went."""
     cutoff = (time.time() if now is None else now) - days * 86400
     inspector = sa.inspect(engine)
     if not inspector.has_table("events"):
         return 0  # Rasa creates the table with the first conversation
     with engine.begin() as connection:
+        purge_addresses(connection, cutoff)
         return connection.execute(sa.delete(EVENTS).where(EVENTS.c.timestamp < cutoff)).rowcount
 
 
 def erase_conversation(engine: sa.engine.Engine, sender_id: str) -> int:
-    """Delete every event of one conversation, all sessions; returns how many went."""
+    """Delete every event of one conversation, all sessions, and its sealed address if one was kept;
+    returns how many events went."""
     with engine.begin() as connection:
+        forget_address(connection, sender_id)
         return connection.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id == sender_id)).rowcount

@@ -21,7 +21,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, List, Optional
 
 import sqlalchemy as sa
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
@@ -71,6 +71,14 @@ class StoreHealth:
         self.ok = True
 
 
+_stores: List["PrivateSQLTrackerStore"] = []
+
+
+def current_store() -> Optional["PrivateSQLTrackerStore"]:
+    """The tracker store of this Rasa process (the channels keep sealed addresses in its database)."""
+    return _stores[-1] if _stores else None
+
+
 def erasure_confirmed(tracker: DialogueStateTracker) -> bool:
     """Whether the turn being saved is the person confirming that their conversation be erased."""
     slot = tracker.slots.get(ERASURE_SLOT)
@@ -96,6 +104,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         _sqlite_folder(host)
         super().__init__(domain=domain, host=host, **kwargs)
         self.health = StoreHealth()
+        _stores.append(self)
 
     async def _read(self, sender_id: str, all_sessions: bool) -> Optional[DialogueStateTracker]:
         try:

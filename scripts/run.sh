@@ -29,7 +29,7 @@ fi
 # set REGISTRY_ADMIN_TOKEN, RASA_AUTH_TOKEN and TAWJIH_REST_TOKEN in the environment instead.
 secrets_file=var/dev-secrets.env
 touch "$secrets_file" && chmod 600 "$secrets_file"
-for name in DEV_REGISTRY_ADMIN_TOKEN DEV_RASA_AUTH_TOKEN DEV_CONVERSATION_ID_KEY DEV_REST_TOKEN DEV_CONSOLE_SECRET_KEY DEV_CONSOLE_ADMIN_PASSWORD; do
+for name in DEV_REGISTRY_ADMIN_TOKEN DEV_RASA_AUTH_TOKEN DEV_CONVERSATION_ID_KEY DEV_REST_TOKEN DEV_CONSOLE_SECRET_KEY DEV_CONSOLE_ADMIN_PASSWORD DEV_HANDOFF_SERVICE_TOKEN; do
   grep -q "^$name=" "$secrets_file" || echo "$name=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')" >> "$secrets_file"
 done
 # shellcheck disable=SC1090
@@ -65,6 +65,11 @@ export CONSOLE_HOST="${CONSOLE_HOST:-127.0.0.1}"
 export CONSOLE_PORT="${CONSOLE_PORT:-8200}"
 export CONSOLE_DATABASE_URL="${CONSOLE_DATABASE_URL:-sqlite:///var/console.db}"
 export CONSOLE_SECRET_KEY="${CONSOLE_SECRET_KEY:-$DEV_CONSOLE_SECRET_KEY}"
+export CONSOLE_URL="${CONSOLE_URL:-http://${CONSOLE_HOST}:${CONSOLE_PORT}}"
+# Handoff to advisers: the action server queues requests in the console with this token, and the
+# console reaches the person through Rasa's HTTP API (RASA_URL, RASA_AUTH_TOKEN).
+export HANDOFF_SERVICE_TOKEN="${HANDOFF_SERVICE_TOKEN:-$DEV_HANDOFF_SERVICE_TOKEN}"
+export RASA_URL="${RASA_URL:-http://${RASA_HOST}:${RASA_PORT}}"
 export SANIC_HOST=127.0.0.1   # the action server only ever talks to Rasa, on this machine
 
 .venv/bin/python -m registry seed

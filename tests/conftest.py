@@ -12,6 +12,8 @@ import pytest
 from tests.support.processes import RegistryProcess
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+# The action modules refuse to load without it (actions.config.check_at_start); processes get their own.
+os.environ.setdefault("HANDOFF_SERVICE_TOKEN", "tests-handoff-service-token")
 POSTGRES_URL = os.environ.get("TAWJIH_TEST_DATABASE_URL")
 
 

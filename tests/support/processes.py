@@ -116,7 +116,14 @@ class ActionServerProcess(ManagedProcess):
     ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {"SANIC_HOST": "127.0.0.1", "REGISTRY_URL": registry_url, **(env or {})}
+        env = {
+            "SANIC_HOST": "127.0.0.1",
+            "REGISTRY_URL": registry_url,
+            # Where requests for an adviser go (a test with a console passes its URL); the token it expects.
+            "CONSOLE_URL": "http://127.0.0.1:9",
+            "HANDOFF_SERVICE_TOKEN": os.environ.get("HANDOFF_SERVICE_TOKEN", "tests-handoff-service-token"),
+            **(env or {}),
+        }
         argv = [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)]
         super().__init__(f"actions-{self.port}", argv, env, log_dir)
         self.wait_until(http_ok(f"{self.url}/health"), timeout=90)
@@ -130,10 +137,13 @@ class RasaProcess(ManagedProcess):
         tracker_store_url: str,
         log_dir: Path,
         channel_env: Optional[Dict[str, str]] = None,
+        port: Optional[int] = None,
+        token: Optional[str] = None,
     ) -> None:
-        self.port = free_port()
+        # A port and a token chosen beforehand: for a part started first that calls Rasa (the console).
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.token = secrets.token_urlsafe(24)
+        self.token = token or secrets.token_urlsafe(24)
         self.rest_token = secrets.token_urlsafe(24)
         env = {
             "TAWJIH_REST_TOKEN": self.rest_token,

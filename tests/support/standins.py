@@ -37,6 +37,7 @@ class RecordingServer:
         self._arrived = threading.Condition()
         self._failures_left = 0
         self._failure_status = 503
+        self._failure_body: Dict[str, Any] = {"error": "temporarily unavailable"}
         self._slow_left = 0
         self._slow_seconds = 0.0
         server = self
@@ -58,7 +59,7 @@ class RecordingServer:
                     server._slow_left -= int(server._slow_left > 0)
                 if slow:
                     time.sleep(slow)  # a platform that does not answer in time
-                payload = json.dumps({"error": "temporarily unavailable"} if failing else answer).encode()
+                payload = json.dumps(server._failure_body if failing else answer).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -76,12 +77,14 @@ class RecordingServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def fail_next(self, count: int, status: int = 503) -> None:
+    def fail_next(self, count: int, status: int = 503, body: Optional[Dict[str, Any]] = None) -> None:
         """Answer the next ``count`` requests with a 503, as a platform having a bad minute does
-        (or with another error status: a 400 for a message the platform refuses)."""
+        (or with another error status and the platform's error body: a 400 for a message it refuses,
+        e.g. Meta's ``{"error": {"code": 131047}}`` outside the 24-hour window)."""
         with self._arrived:
             self._failures_left = count
             self._failure_status = status
+            self._failure_body = body or {"error": "temporarily unavailable"}
 
     def slow_next(self, count: int, seconds: float) -> None:
         """Hold the answer to the next ``count`` requests for ``seconds``."""

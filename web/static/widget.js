@@ -4,6 +4,9 @@
  *   the tab, and a new tab (the next person on a shared family phone) starts fresh.
  * - Each message is shown in its own direction: Arabic script right to left, French left to right.
  * - Messages typed while the connection is down wait in an outbox and go out on reconnection.
+ * - While an adviser has the conversation (a bot message says "handoff": "opened" or "taken"), the
+ *   adviser's messages are labelled as theirs, and no "Tawjih takes time to answer" is shown: a person
+ *   answers at a person's pace. "ended", "closed" or "timeout" give the conversation back to Tawjih.
  */
 (function () {
   "use strict";
@@ -11,6 +14,7 @@
   var config = window.TAWJIH_CONFIG || { socketUrl: "", socketPath: "/socket.io" };
   var SESSION_KEY = "tawjih.session";
   var HISTORY_KEY = "tawjih.history";
+  var HANDOFF_KEY = "tawjih.handoff";
   var REPLY_WAIT_MS = 20000;
 
   var log = document.getElementById("chat-log");
@@ -40,6 +44,7 @@
   sessionStorage.setItem(SESSION_KEY, sessionId);
   var history = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || "[]");
   var outbox = [];
+  var withAdviser = sessionStorage.getItem(HANDOFF_KEY) === "1";
   var confirmed = false;
   var replyTimer = null;
 
@@ -55,8 +60,15 @@
     item.lang = direction(entry.text || "") === "rtl" ? "ar" : "fr";
     var label = document.createElement("span");
     label.className = "visually-hidden";
-    label.textContent = entry.from === "bot" ? "Tawjih : " : "Toi : ";
+    label.textContent = entry.from === "bot" ? "Tawjih : " : entry.from === "adviser" ? "Conseiller : " : "Toi : ";
     item.appendChild(label);
+    if (entry.from === "adviser") {
+      var who = document.createElement("span");
+      who.className = "sender";
+      who.setAttribute("aria-hidden", "true");
+      who.textContent = "Conseiller · مستشار";
+      item.appendChild(who);
+    }
     item.appendChild(document.createTextNode(entry.text || ""));
     if (entry.choices && entry.choices.length) {
       var group = document.createElement("div");
@@ -106,7 +118,7 @@
     var entry = { from: "user", text: shownAs || text };
     remember(entry);
     render(entry);
-    showTyping(true);
+    showTyping(!withAdviser);
     if (socket.connected && confirmed) { deliver(text); } else { outbox.push(text); }
   }
 
@@ -132,7 +144,13 @@
     var choices = (message.quick_replies || message.buttons || []).map(function (b) {
       return { title: b.title, payload: b.payload };
     });
-    var entry = { from: "bot", text: message.text || "", choices: choices };
+    if (message.handoff === "opened" || message.handoff === "taken") {
+      withAdviser = true;
+    } else if (message.handoff === "ended" || message.handoff === "closed" || message.handoff === "timeout") {
+      withAdviser = false;
+    }
+    sessionStorage.setItem(HANDOFF_KEY, withAdviser ? "1" : "0");
+    var entry = { from: message.from === "adviser" ? "adviser" : "bot", text: message.text || "", choices: choices };
     remember(entry);
     render(entry);
   });

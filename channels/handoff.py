@@ -1,0 +1,190 @@
+"""What the Rasa process does while a person is handed off to an adviser (``console/handoff`` has the rest).
+
+- **The bot stays silent.** The handoff actions pause the conversation with Rasa's own
+  ``ConversationPaused``. Rasa 3.6 still runs ``action_extract_slots`` on a paused conversation and lets
+  the ``restart`` intent through; here a paused conversation runs nothing at all. Its messages are
+  stored (the adviser reads them from the tracker store), nothing answers them, except:
+    * the person ending the handoff (a whole message such as "safi", "merci c'est bon", "بلا", or the
+      end button): ``action_end_handoff`` runs and the bot is back;
+    * the one message a person was asked to leave for an adviser outside opening hours:
+      ``action_handoff_question_left`` thanks them and the bot is back.
+- **The pause outlives a session.** A session that expires during a handoff starts a new one (Rasa resets
+  the pause and the slots); the handoff's slots and its pause are carried into it.
+- **Where to reach the person.** A bot message carrying ``metadata.tawjih_handoff`` tells the channel what
+  happened: "opened" (keep the person's sealed address: ``privacy.addresses``), "ended" / "closed" (forget
+  it). Channels that cannot push (REST) ignore it.
+
+Importing this module adjusts Rasa's ``MessageProcessor`` (once); ``channels.turns`` imports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any, Dict, FrozenSet, List, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import ConversationPaused, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.data import TrainingType
+
+from language.normaliser import normalise
+from privacy.addresses import AddressBook
+from privacy.tracker_store import current_store
+
+logger = logging.getLogger(__name__)
+
+MARKER = "tawjih_handoff"
+OPENED, ENDED, CLOSED = "opened", "ended", "closed"
+HANDOFF_SLOTS = ("handoff", "handoff_id", "handoff_opens_at", "register")
+# The handoff slot's values under which the bot is paused.
+PAUSED_STATES = frozenset({"waiting", "adviser", "leaving_question"})
+END_ACTION = "action_end_handoff"
+QUESTION_LEFT_ACTION = "action_handoff_question_left"
+# What the end button sends: a word no one types, so the gate recognises it whatever the NLU says.
+END_BUTTON_PAYLOAD = "tawjih:end_handoff"
+# Whole messages that end a handoff, in the four registers (compared once normalised, punctuation gone).
+END_PHRASES = (
+    "safi", "safi merci", "safi chokran", "safi shukran", "safi baraka", "baraka", "baraka safi",
+    "merci c'est bon", "c'est bon merci", "c'est bon", "c bon", "c bon merci", "cest bon", "cest bon merci",
+    "c'est fini", "fin", "stop", "terminé", "j'ai fini", "j'ai terminé", "retour au bot", "revenir au bot",
+    "safi salina", "salina", "salit", "mersi safi", "chokran safi", "chokran bzaf safi",
+    "بلا", "صافي", "صافي شكرا", "شكرا صافي", "سالينا", "صافي سالينا", "بركة", "خلاص", "سالات",
+)  # fmt: skip
+_PUNCTUATION = re.compile(r"[!?.,;:…¿؟،؛\"()\-]+")
+
+
+def _folded(text: str) -> str:
+    return " ".join(_PUNCTUATION.sub(" ", normalise(text)).split())
+
+
+_END_FOLDED: FrozenSet[str] = frozenset(_folded(phrase) for phrase in END_PHRASES)
+
+
+def ends_handoff(text: Optional[str]) -> bool:
+    """Whether a whole message asks to end the handoff (not a phrase inside a longer message)."""
+    if not text:
+        return False
+    if text.strip() == END_BUTTON_PAYLOAD:
+        return True
+    return _folded(text) in _END_FOLDED
+
+
+def _handoff_state(tracker: DialogueStateTracker) -> Optional[str]:
+    value = tracker.get_slot("handoff")
+    return str(value) if value else None
+
+
+async def _run_named(processor: MessageProcessor, name: str, tracker: DialogueStateTracker, output: Any) -> None:
+    action = processor._get_action(name)
+    prediction = PolicyPrediction.for_action_name(processor.domain, name)
+    await processor._run_action(action, tracker, output, processor.nlg, prediction)
+
+
+async def _handle_message(self: MessageProcessor, message: UserMessage) -> Optional[List[Dict[str, Any]]]:
+    """Rasa 3.6's ``handle_message`` with a paused conversation kept silent (see the module's docstring)."""
+    tracker = await self.log_message(message, should_save_tracker=False)
+    if tracker.is_paused():
+        if ends_handoff(message.text):
+            await _run_named(self, END_ACTION, tracker, message.output_channel)
+        elif _handoff_state(tracker) == "leaving_question":
+            await _run_named(self, QUESTION_LEFT_ACTION, tracker, message.output_channel)
+        await self.save_tracker(tracker)
+    elif message.text and message.text.strip() == END_BUTTON_PAYLOAD:
+        # The end button of a handoff already over: said so, nothing else runs.
+        await _run_named(self, END_ACTION, tracker, message.output_channel)
+        await self.save_tracker(tracker)
+    else:
+        return await _rasa_after_logging(self, message, tracker)
+    if isinstance(message.output_channel, CollectingOutputChannel):
+        return message.output_channel.messages
+    return None
+
+
+async def _rasa_after_logging(
+    self: MessageProcessor, message: UserMessage, tracker: DialogueStateTracker
+) -> Optional[List[Dict[str, Any]]]:
+    """The rest of Rasa 3.6's ``MessageProcessor.handle_message``, once the message is logged."""
+    if self.model_metadata.training_type == TrainingType.NLU:
+        await self.save_tracker(tracker)
+        return None
+    tracker = await self.run_action_extract_slots(message.output_channel, tracker)
+    await self._run_prediction_loop(message.output_channel, tracker)
+    await self.run_anonymization_pipeline(tracker)
+    await self.save_tracker(tracker)
+    if isinstance(message.output_channel, CollectingOutputChannel):
+        return message.output_channel.messages
+    return None
+
+
+async def _update_tracker_session(
+    self: MessageProcessor, tracker: DialogueStateTracker, output_channel: Any, metadata: Optional[Dict] = None
+) -> None:
+    """Rasa's session update, with an open handoff carried into the new session."""
+    carried = {name: tracker.get_slot(name) for name in HANDOFF_SLOTS} if _handoff_state(tracker) else {}
+    was_paused = tracker.is_paused()
+    sessions_before = sum(1 for event in tracker.events if isinstance(event, SessionStarted))
+    await _rasa_update_tracker_session(self, tracker, output_channel, metadata)
+    if not carried:
+        return
+    if sum(1 for event in tracker.events if isinstance(event, SessionStarted)) == sessions_before:
+        return
+    for name, value in carried.items():
+        if value is not None and tracker.get_slot(name) != value:
+            tracker.update(SlotSet(name, value), self.domain)
+    if was_paused and str(carried.get("handoff")) in PAUSED_STATES:
+        tracker.update(ConversationPaused(), self.domain)
+
+
+_rasa_update_tracker_session = MessageProcessor._update_tracker_session
+if not getattr(MessageProcessor, "_tawjih_handoff_gate", False):
+    MessageProcessor.handle_message = _handle_message  # type: ignore[method-assign]
+    MessageProcessor._update_tracker_session = _update_tracker_session  # type: ignore[method-assign]
+    MessageProcessor._tawjih_handoff_gate = True  # type: ignore[attr-defined]
+
+
+class Addresses:
+    """The sealed address book of this Rasa process (``privacy.addresses``), called off the event loop.
+
+    Built on first use, from the tracker store's database; without a SQL tracker store (``rasa shell``
+    on an in-memory store) there is nowhere to keep an address, and pushing is refused."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+        self._book: Optional[AddressBook] = None
+
+    def _get(self) -> Optional[AddressBook]:
+        if self._book is None:
+            store = current_store()
+            if store is None or not self._secret:
+                return None
+            self._book = AddressBook(store.engine, self._secret)
+        return self._book
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        book = self._get()
+        if book is None:
+            return None
+        return await asyncio.get_running_loop().run_in_executor(None, getattr(book, method), *args)
+
+    async def keep(self, conversation_id: str, channel: str, address: Dict[str, Any]) -> None:
+        await self._call("keep", conversation_id, channel, address)
+
+    async def refresh(self, conversation_id: str, channel: str, address: Dict[str, Any]) -> None:
+        await self._call("refresh", conversation_id, channel, address)
+
+    async def find(self, conversation_id: str) -> Optional[Dict[str, Any]]:
+        found = await self._call("find", conversation_id)
+        return found if isinstance(found, dict) else None
+
+    async def forget(self, conversation_id: str) -> None:
+        await self._call("forget", conversation_id)
+
+
+def handoff_change(message: Dict[str, Any]) -> Optional[str]:
+    """The handoff change a bot message announces ("opened", "ended", "closed"...), if any."""
+    value = message.get(MARKER)
+    return str(value) if isinstance(value, str) else None
