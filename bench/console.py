@@ -510,6 +510,9 @@ class ConsoleServer:
             "CONSOLE_HOST": "127.0.0.1",
             "CONSOLE_PORT": str(self.port),
             "CONSOLE_SECRET_KEY": secrets.token_urlsafe(32),
+            # The handoff's settings: the benchmark reads pages only, no Rasa is called.
+            "RASA_AUTH_TOKEN": secrets.token_urlsafe(24),
+            "HANDOFF_SERVICE_TOKEN": secrets.token_urlsafe(24),
             **env,
         }
         self.log_path = log_path

@@ -7,12 +7,12 @@ import datetime as dt
 import getpass
 import logging
 import sys
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from console.settings import ConsoleSettings, console_settings, invalid_variables
+from console.settings import ENV_NAMES, ConsoleSettings, console_settings, invalid_variables
 
 logger = logging.getLogger("console")
 
@@ -37,7 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["reviewer", "adviser", "supervisor", "admin"])
     add.add_argument("--if-missing", action="store_true", help="Do nothing when the user exists already.")
-    users.add_parser("list", help="List users, their role and whether they are disabled.")
+    add.add_argument(
+        "--regions",
+        default=None,
+        help="Advisers: the regions whose requests they answer, e.g. casablanca-settat,oriental, or all.",
+    )
+    regions = users.add_parser("regions", help="Show or change the regions whose requests a user answers.")
+    regions.add_argument("name")
+    regions.add_argument("--set", dest="set_regions", default=None, help="e.g. casablanca-settat,oriental, or all")
+    users.add_parser("list", help="List users, their role, regions and whether they are disabled.")
     disable = users.add_parser("disable", help="Disable a user and end their sessions.")
     disable.add_argument("name")
     export = commands.add_parser("export-nlu", help="Print the annotations as Rasa NLU YAML.")
@@ -55,11 +63,24 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+# Settings whose problem can be shown (no secret in them): the parser's reason helps whoever wrote them.
+EXPLAINED = {"handoff_opening_hours", "handoff_holidays"}
+
+
 def _settings() -> ConsoleSettings:
     try:
         return console_settings()
     except ValidationError as error:
-        raise SystemExit(f"console: invalid setting(s): {', '.join(invalid_variables(error))}") from None
+        reasons = [f"{ENV_NAMES[str(e['loc'][0])]}: {e['msg']}" for e in error.errors() if e["loc"][0] in EXPLAINED]
+        names = ", ".join(invalid_variables(error))
+        raise SystemExit(f"console: invalid setting(s): {names}" + "".join(f"\n  {r}" for r in reasons)) from None
+
+
+# Secrets without which `serve` does not start: what each is for.
+REQUIRED_SECRETS = (
+    ("rasa_auth_token", "it lets the console send advisers' replies through Rasa's HTTP API"),
+    ("handoff_service_token", "the action server presents it to ask for an adviser"),
+)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -72,6 +93,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "serve" and len(settings.secret_key.get_secret_value()) < 16:  # type: ignore[union-attr]
         print("console: CONSOLE_SECRET_KEY is too short (16 characters at least).", file=sys.stderr)
         return 2
+    if args.command == "serve":
+        for field, why in REQUIRED_SECRETS:
+            secret = getattr(settings, field)
+            if secret is None or not secret.get_secret_value().strip():
+                print(f"console: {ENV_NAMES[field]} is not set: {why}; refusing to start.", file=sys.stderr)
+                return 2
 
     from console.db import create_engine, migrate, session_factory
 
@@ -113,12 +140,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             log_level="info",
             access_log=False,
             proxy_headers=False,
+            # The advisers' live streams stay open: a stop ends them after this.
+            timeout_graceful_shutdown=3,
         )
     return 0
 
 
 def _users(args: argparse.Namespace, factory: sa.orm.sessionmaker) -> int:
     from console.auth import UserError, add_user, disable_user
+    from console.handoff.service import parse_regions, regions_of, set_regions
     from console.models import User
 
     with factory() as session:
@@ -127,19 +157,43 @@ def _users(args: argparse.Namespace, factory: sa.orm.sessionmaker) -> int:
                 exists = session.execute(sa.select(User).where(User.username == args.name)).scalar_one_or_none()
                 if exists is not None and args.if_missing:
                     return 0
-                add_user(session, args.name, args.role, _read_password())
-                print(f"Added {args.name} ({args.role}).")
+                regions = _regions(parse_regions, args.regions) if args.regions is not None else []
+                user = add_user(session, args.name, args.role, _read_password())
+                if regions:
+                    set_regions(session, user, regions)
+                print(f"Added {args.name} ({args.role}{'; ' + ','.join(regions) if regions else ''}).")
+                if args.role == "adviser" and not regions:
+                    print("No regions: they will see only requests whose region is unknown (--regions).")
+            elif args.users_command == "regions":
+                user = session.execute(sa.select(User).where(User.username == args.name)).scalar_one_or_none()
+                if user is None:
+                    raise UserError(f"There is no user named {args.name}.")
+                if args.set_regions is not None:
+                    set_regions(session, user, _regions(parse_regions, args.set_regions))
+                    session.flush()
+                print(f"{user.username}\t{','.join(regions_of(session, user.id)) or '-'}")
             elif args.users_command == "disable":
                 disable_user(session, args.name)
                 print(f"Disabled {args.name}; their sessions are closed.")
             else:
                 for user in session.execute(sa.select(User).order_by(User.username)).scalars():
-                    print(f"{user.username}\t{user.role}\t{'disabled' if user.disabled else 'active'}")
+                    shown = ",".join(regions_of(session, user.id)) or "-"
+                    state = "disabled" if user.disabled else "active"
+                    print(f"{user.username}\t{user.role}\t{state}\t{shown}")
             session.commit()
         except UserError as error:
             print(f"console: {error}", file=sys.stderr)
             return 1
     return 0
+
+
+def _regions(parse: Callable[[str], List[str]], value: str) -> List[str]:
+    from console.auth import UserError
+
+    try:
+        return parse(value)
+    except ValueError as error:
+        raise UserError(str(error)) from None
 
 
 if __name__ == "__main__":

@@ -17,10 +17,14 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import sessionmaker
 
 from console.annotations import domain_choices
-from console.api import auth, pages, v1
+from console.api import auth, handoff_pages, handoffs, pages, v1
 from console.api.deps import Console, CsrfRejected, Forbidden, NotFound, NotLoggedIn, require
 from console.auth import COOKIE_NAME, CookieSigner, CookieState, new_token
 from console.db import create_engine, session_factory
+from console.handoff.hours import OpeningHours
+from console.handoff.rasa_api import RasaClient
+from console.handoff.safeguarding import load_terms
+from console.handoff.watcher import HandoffWatcher
 from console.indexer import Indexer
 from console.masking import warm_up
 from console.models import User
@@ -44,12 +48,16 @@ def build_indexer(settings: ConsoleSettings, factory: sessionmaker) -> Indexer:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
+    return request.url.path.startswith(("/api/", "/internal/")) or request.url.path == "/openapi.json"
 
 
 def create_app(settings: ConsoleSettings) -> FastAPI:
     if settings.secret_key is None:
         raise ValueError("CONSOLE_SECRET_KEY is not set")
+    if settings.rasa_auth_token is None:
+        raise ValueError("RASA_AUTH_TOKEN is not set")
+    if settings.handoff_service_token is None:
+        raise ValueError("HANDOFF_SERVICE_TOKEN is not set")
     app = FastAPI(
         title="Tawjih staff console",
         version="1.0.0",
@@ -73,6 +81,25 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
         signer=signer,
         tz=ZoneInfo(settings.timezone),
         choices=domain_choices(settings.domain_path),
+    )
+    rasa = RasaClient(settings.rasa_url, settings.rasa_auth_token.get_secret_value(), settings.rasa_timeout_seconds)
+    watcher = HandoffWatcher(
+        factory,
+        indexer.reader,
+        rasa,
+        load_terms(),
+        wait_minutes=settings.handoff_wait_minutes,
+        poll_seconds=settings.handoff_poll_seconds,
+        reconcile_seconds=settings.reconcile_seconds,
+        retention_days=settings.retention_days,
+    )
+    app.state.handoffs = handoffs.HandoffContext(
+        rasa=rasa,
+        hours=OpeningHours.parse(settings.handoff_opening_hours, settings.handoff_holidays, settings.timezone),
+        wait_minutes=settings.handoff_wait_minutes,
+        service_token=settings.handoff_service_token.get_secret_value(),
+        poll_seconds=settings.handoff_poll_seconds,
+        watcher=watcher,
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["csrf_token"] = lambda request: request.state.cookie.csrf
@@ -176,6 +203,9 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
 
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(handoffs.router)
+    app.include_router(handoffs.internal)
+    app.include_router(handoff_pages.router)
     app.include_router(v1.router)
 
     @app.get("/health", include_in_schema=False)
@@ -214,8 +244,15 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
         # The first page must not wait for spaCy's model.
         warm_up()
 
+    @app.on_event("startup")
+    def watch_handoffs() -> None:
+        watcher.fail_interrupted_sends()  # before the first request can start a new one
+        watcher.start()
+
     @app.on_event("shutdown")
     def dispose() -> None:
+        watcher.stop()
+        rasa.close()
         engine.dispose()
         indexer.reader.engine.dispose()
 

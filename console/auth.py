@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from console.models import ROLES, Login, LoginAttempt, User
 
 COOKIE_NAME = "tawjih_console"
-# reviewer (and adviser, whose inbox comes next) < supervisor < admin
+# reviewer = adviser < supervisor < admin. An adviser reviews like a reviewer and, besides, answers handoffs,
+# which a reviewer may not see (``may_handle_handoffs``).
 ROLE_RANK = {"reviewer": 1, "adviser": 1, "supervisor": 2, "admin": 3}
+HANDOFF_ROLES = ("adviser", "supervisor", "admin")
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so that an unknown name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -43,6 +45,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def has_role(role: str, needed: str) -> bool:
     return ROLE_RANK.get(role, 0) >= ROLE_RANK[needed]
+
+
+def may_handle_handoffs(role: str) -> bool:
+    return role in HANDOFF_ROLES
 
 
 def add_user(session: Session, username: str, role: str, password: str) -> User:

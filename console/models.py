@@ -179,3 +179,119 @@ class AuditEntry(Base):
     action = sa.Column(sa.String(64), nullable=False, index=True)
     session_id = sa.Column(sa.BigInteger, nullable=True)
     detail = sa.Column(sa.JSON, nullable=False, default=dict)
+
+
+# --- handoff to human advisers (console/handoff) ----------------------------------------------------------------
+HANDOFF_STATUSES = ("queued", "assigned", "closed")
+OPEN_STATUSES = ("queued", "assigned")
+OUTCOMES = ("answered", "referred", "no_reply", "ended_by_person")
+ALL_REGIONS = "all"
+REGISTERS = ("french", "darija_latin", "darija_arabic")
+
+
+class AdviserRegion(Base):
+    """The regions whose requests an adviser answers; ``all`` stands for every region."""
+
+    __tablename__ = "adviser_regions"
+
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    region = sa.Column(sa.String(64), primary_key=True)
+
+
+_OPEN = sa.text("status IN ('queued', 'assigned')")
+
+
+class Handoff(Base):
+    """One request of one person for an adviser. ``key`` names it in the log without naming the person, and
+    outlives it: when the person's data is erased, the row goes and the log keeps only the key."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        # At most one open request per conversation (the service checks first; this makes a race lose cleanly).
+        sa.Index(
+            "ux_handoffs_open_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    key = sa.Column(sa.String(32), nullable=False, unique=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    channel = sa.Column(sa.String(64), nullable=True)
+    register = sa.Column(sa.String(32), nullable=True)
+    # None: unknown, so every adviser sees it.
+    region = sa.Column(sa.String(64), nullable=True)
+    city = sa.Column(sa.String(64), nullable=True)
+    programme = sa.Column(sa.String(128), nullable=True)
+    # {"eligibility": {...}, "verdict": ..., "reason": ...}: what the action server knew when the person asked.
+    summary = sa.Column(sa.JSON, nullable=False, default=dict)
+    status = sa.Column(sa.String(16), nullable=False, default="queued", index=True)
+    urgent = sa.Column(sa.Boolean, nullable=False, default=False)
+    adviser_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at = sa.Column(sa.Float, nullable=False, default=now)
+    # Whether the request came within opening hours.
+    within_hours = sa.Column(sa.Boolean, nullable=False, default=True)
+    claimed_at = sa.Column(sa.Float, nullable=True)
+    first_reply_at = sa.Column(sa.Float, nullable=True)
+    closed_at = sa.Column(sa.Float, nullable=True)
+    timed_out_at = sa.Column(sa.Float, nullable=True)
+    outcome = sa.Column(sa.String(32), nullable=True)
+    # True while queued and the bot answers the person (off hours, or after the wait timeout).
+    bot_active = sa.Column(sa.Boolean, nullable=False, default=False)
+    # The person's last message (tracker time): WhatsApp's 24-hour window runs from it.
+    last_inbound_at = sa.Column(sa.Float, nullable=True)
+    # The newest tracker event of this conversation the watcher has read.
+    last_event_id = sa.Column(sa.BigInteger, nullable=False, default=0)
+    unread = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class HandoffMessage(Base):
+    """What was said during a handoff, as the console shows it: the person's messages masked, the adviser's as
+    sent with their delivery state, internal notes, and notices of what happened."""
+
+    __tablename__ = "handoff_messages"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    handoff_id = sa.Column(sa.Integer, sa.ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = sa.Column(sa.Float, nullable=False, default=now)
+    direction = sa.Column(sa.String(8), nullable=False)  # in, out, note, system
+    kind = sa.Column(sa.String(16), nullable=False, default="text")
+    text = sa.Column(sa.Text, nullable=False, default="")
+    author_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    event_id = sa.Column(sa.BigInteger, nullable=True)
+    state = sa.Column(sa.String(16), nullable=True)  # sending, sent, failed (out only)
+    reason = sa.Column(sa.String(64), nullable=True)
+    code = sa.Column(sa.String(32), nullable=True)
+
+
+class HandoffLogEntry(Base):
+    """Append-only: every step of every handoff, with ids, counts and outcomes, never what was written. The live
+    stream reads it (its id is the stream's event id) and so do the figures."""
+
+    __tablename__ = "handoff_log"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    at = sa.Column(sa.Float, nullable=False, default=now, index=True)
+    handoff_id = sa.Column(sa.Integer, nullable=True, index=True)
+    handoff_key = sa.Column(sa.String(32), nullable=False)
+    kind = sa.Column(sa.String(32), nullable=False)
+    actor_id = sa.Column(sa.Integer, nullable=True)
+    region = sa.Column(sa.String(64), nullable=True)
+    within_hours = sa.Column(sa.Boolean, nullable=True)
+    detail = sa.Column(sa.JSON, nullable=False, default=dict)
+
+
+class CannedReply(Base):
+    """A ready answer in one register, editable by supervisors."""
+
+    __tablename__ = "canned_replies"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    register = sa.Column(sa.String(32), nullable=False, index=True)
+    title = sa.Column(sa.String(80), nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    updated_by = sa.Column(sa.String(64), nullable=False, default="tawjih")
+    updated_at = sa.Column(sa.Float, nullable=False, default=now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseSettings, Field, SecretStr, ValidationError, validator
@@ -39,6 +39,21 @@ class ConsoleSettings(BaseSettings):
     domain_path: str = Field("domain.yml", env="CONSOLE_DOMAIN_PATH")
     page_size: int = Field(50, env="CONSOLE_PAGE_SIZE", ge=1, le=500)
     transcript_page_size: int = Field(200, env="CONSOLE_TRANSCRIPT_PAGE_SIZE", ge=10, le=2000)
+    # --- handoff to advisers ---
+    # Rasa's HTTP API (the adviser's replies, and the actions that tell the person what happens); `serve` refuses
+    # to start without its token.
+    rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL", min_length=1)
+    rasa_auth_token: Optional[SecretStr] = Field(None, env="RASA_AUTH_TOKEN")
+    rasa_timeout_seconds: float = Field(10.0, env="CONSOLE_RASA_TIMEOUT_SECONDS", gt=0)
+    # What the action server sends as a Bearer token to /internal/v1/handoffs; required like the secret key.
+    handoff_service_token: Optional[SecretStr] = Field(None, env="HANDOFF_SERVICE_TOKEN")
+    handoff_opening_hours: str = Field("mon-fri 09:00-18:00; sat 09:00-13:00", env="HANDOFF_OPENING_HOURS")
+    # Days without advisers, comma-separated YYYY-MM-DD.
+    handoff_holidays: str = Field("", env="HANDOFF_HOLIDAYS")
+    # A request no adviser took within this is handed back to the bot (it stays in the queue).
+    handoff_wait_minutes: float = Field(10.0, env="HANDOFF_WAIT_MINUTES", gt=0)
+    # How often the console reads the tracker store for the messages of people waiting or talking to an adviser.
+    handoff_poll_seconds: float = Field(1.0, env="CONSOLE_HANDOFF_POLL_SECONDS", gt=0)
 
     @validator("timezone")
     def _known_timezone(cls, value: str) -> str:
@@ -46,6 +61,24 @@ class ConsoleSettings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("unknown time zone") from None
+        return value
+
+    @validator("handoff_opening_hours")
+    def _readable_hours(cls, value: str, values: Dict[str, Any]) -> str:
+        from console.handoff.hours import OpeningHours
+
+        OpeningHours.parse(value, "", str(values.get("timezone") or "Africa/Casablanca"))
+        return value
+
+    @validator("handoff_holidays")
+    def _readable_holidays(cls, value: str, values: Dict[str, Any]) -> str:
+        from console.handoff.hours import OpeningHours
+
+        OpeningHours.parse(
+            str(values.get("handoff_opening_hours") or "mon 09:00-10:00"),
+            value,
+            str(values.get("timezone") or "Africa/Casablanca"),
+        )
         return value
 
     class Config:

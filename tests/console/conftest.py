@@ -4,13 +4,17 @@ written by Rasa's own SQLTrackerStore, on SQLite and (with TAWJIH_TEST_DATABASE_
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
@@ -36,13 +40,24 @@ DAY = 86400.0
 
 
 class ConsoleProcess(ManagedProcess):
-    """``python -m console serve`` with its own database and secret, and a user per role."""
+    """``python -m console serve`` with its own database and secrets, and a user per role (the adviser
+    answers Casablanca-Settat's requests). Rasa's URL is a port where nothing listens unless ``RASA_URL`` is
+    given: the console must say honestly that it could not reach it."""
 
     def __init__(
-        self, database_url: str, tracker_store_url: str, log_dir: Path, existing_users: bool = False, **env: str
+        self,
+        database_url: str,
+        tracker_store_url: str,
+        log_dir: Path,
+        existing_users: bool = False,
+        port: Optional[int] = None,
+        **env: str,
     ) -> None:
-        self.port = free_port()
+        # A port chosen beforehand: the action server, started first, is told where the console is.
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.service_token = secrets.token_urlsafe(24)
+        self.rasa_token = secrets.token_urlsafe(24)
         self.env = {
             "CONSOLE_PORT": str(self.port),
             "CONSOLE_DATABASE_URL": database_url,
@@ -51,11 +66,21 @@ class ConsoleProcess(ManagedProcess):
             "CONSOLE_RECONCILE_SECONDS": "0.5",
             "CONSOLE_LOGIN_MAX_FAILURES": "5",
             "CONSOLE_LOGIN_SLOW_AFTER": "3",
+            "RASA_URL": f"http://127.0.0.1:{free_port()}",
+            "RASA_AUTH_TOKEN": self.rasa_token,
+            "HANDOFF_SERVICE_TOKEN": self.service_token,
+            "CONSOLE_HANDOFF_POLL_SECONDS": "0.2",
             **env,
         }
+        self.rasa_token = self.env["RASA_AUTH_TOKEN"]
+        self.service_token = self.env["HANDOFF_SERVICE_TOKEN"]
         for role in ("reviewer", "supervisor", "admin"):
             if not existing_users:
                 self.cli("users", "add", role, "--role", role, stdin=PASSWORD + "\n")
+        if not existing_users:
+            self.cli(
+                "users", "add", "adviser", "--role", "adviser", "--regions", "casablanca-settat", stdin=PASSWORD + "\n"
+            )
         super().__init__(
             f"console-{self.port}", [str(VENV_BIN / "python"), "-m", "console", "serve"], self.env, log_dir
         )
@@ -74,6 +99,15 @@ class ConsoleProcess(ManagedProcess):
         if check and done.returncode != 0:
             raise RuntimeError(f"console {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done
+
+    def ask_for_adviser(self, body: Dict[str, object], token: Optional[str] = None) -> requests.Response:
+        """What the action server sends when a person asks for an adviser."""
+        return requests.post(
+            f"{self.url}/internal/v1/handoffs",
+            json=body,
+            headers={"Authorization": f"Bearer {self.service_token if token is None else token}"},
+            timeout=30,
+        )
 
     def login(self, role: str, password: str = PASSWORD) -> "Client":
         client = Client(self.url)
@@ -379,3 +413,111 @@ def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyp
             return
         time.sleep(0.2)
     raise AssertionError("condition not met in time")
+
+
+def append_events(tracker_store_url: str, sender: str, events: List[Event]) -> None:
+    """New events of an existing conversation, stored by Rasa's own tracker store as Rasa stores a turn."""
+    store = SQLTrackerStore(domain=DOMAIN, host=tracker_store_url)
+    try:
+        tracker = asyncio.run(store.retrieve(sender))
+        assert tracker is not None, "no such conversation"
+        for event in events:
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+    finally:
+        store.engine.dispose()
+
+
+class RasaStandIn:
+    """Rasa's HTTP API as the console uses it, on loopback: records each call (the token checked, never kept),
+    answers 200, or what ``answer`` says for the next calls; ``stop_listening`` leaves the port with nobody on
+    it and ``listen`` comes back on the same port."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.calls: List[Dict[str, object]] = []
+        self.answer: Optional[Tuple[int, Dict[str, object]]] = None
+        self._lock = threading.Lock()
+        self._server: Optional[ThreadingHTTPServer] = None
+        self.listen()
+
+    def listen(self) -> None:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                url = urlsplit(self.path)
+                params = {k: v[0] for k, v in parse_qs(url.query).items()}
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+                if params.pop("token", None) != stand_in.token:
+                    self._reply(401, {"message": "bad token"})
+                    return
+                with stand_in._lock:
+                    stand_in.calls.append({"path": unquote(url.path), "params": params, "body": body})
+                    status, answer = stand_in.answer or (200, {})
+                self._reply(status, answer)
+
+            def _reply(self, status: int, body: Dict[str, object]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop_listening(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def calls_to(self, conversation_id: str) -> List[Dict[str, object]]:
+        with self._lock:
+            return [c for c in self.calls if f"/conversations/{conversation_id}/" in str(c["path"])]
+
+
+@dataclass
+class HandoffSetup:
+    console: ConsoleProcess
+    rasa: RasaStandIn
+    tracker_store_url: str
+    senders: Dict[str, str]
+
+
+def handoff_conversations(now: float) -> Dict[str, List[Event]]:
+    """People who asked for an adviser, one per case, in the three registers and on each channel."""
+    t = now - 600
+    asked = {
+        "casablanca": ("bghit nhder m3a chi wahed", "socketio", "darija_latin"),
+        "oujda": ("je veux parler à un conseiller", "whatsapp", "french"),
+        "nowhere": ("بغيت نهضر مع شي واحد", "twilio_whatsapp", "darija_arabic"),
+        "rest": ("je veux parler à quelqu'un", "rest", "french"),
+        "race": ("je veux un conseiller", "socketio", "french"),
+        "watched": ("bghit conseiller", "socketio", "darija_latin"),
+        "urgent": ("je veux parler à quelqu'un", "socketio", "french"),
+        "erased": ("bghit nhder m3a chi wahed", "socketio", "darija_latin"),
+        "ended": ("je veux parler à quelqu'un", "socketio", "french"),
+        "restart": ("je veux parler à quelqu'un", "socketio", "french"),
+        "timeout": ("je veux parler à quelqu'un", "socketio", "french"),
+        "closing": ("je veux parler à quelqu'un", "socketio", "french"),
+        "failing": ("je veux parler à quelqu'un", "whatsapp", "french"),
+        "stale": ("je veux parler à quelqu'un", "whatsapp", "french"),
+        "transfer": ("je veux parler à quelqu'un", "socketio", "french"),
+        "stream": ("je veux parler à quelqu'un", "twilio_whatsapp", "french"),
+        "distress": ("3afak bghit nhder m3a chi wahed, bghit nmout", "socketio", "darija_latin"),
+    }
+    found: Dict[str, List[Event]] = {}
+    for offset, (name, (text, channel, register)) in enumerate(asked.items()):
+        at = t + offset
+        found[name] = session_start(at) + turn(
+            text, "request_human", at + 1, channel, register, "action_request_adviser", "Un conseiller arrive."
+        )
+    return found
