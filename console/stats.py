@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from console.handoff.figures import handoff_figures
 from console.masking import mask_many
 from console.models import AuditEntry, ConversationSession, SessionIntent
 from console.tracker import TrackerReader, TrackerUnavailable
@@ -132,6 +133,8 @@ def compute_stats(
         "eligibility": eligibility,
         "adviser_requests_per_day": [{"day": day, "count": per_day[day]["adviser"]} for day in days],
         "deletion_requests_per_day": [{"day": day, "count": deletions.get(day, 0)} for day in days],
+        # Requests for an adviser made in the range and what became of them (console/handoff/figures.py).
+        "handoffs": handoff_figures(session, begin, finish, tz, conversations=len(rows), days=days),
     }
 
 
@@ -146,6 +149,28 @@ def csv_cell(value: Any) -> str:
     Control characters a person typed (NUL stops Python's csv writer) are dropped."""
     text = CONTROL_CHARACTERS.sub("", "" if value is None else str(value))
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _handoff_rows(handoffs: Optional[Dict[str, Any]]) -> List[List[Any]]:
+    if not handoffs:
+        return []
+    rows: List[List[Any]] = []
+    for entry in handoffs["requests_per_day"]:
+        rows += [
+            ["handoff_requests", entry["day"], key, entry[key]] for key in ("count", "within_hours", "outside_hours")
+        ]
+    rows.append(["handoff_share", "", "requests", handoffs["requests"]])
+    rows.append(["handoff_share", "", "conversations", handoffs["conversations"]])
+    rows.append(["handoff_share", "", "share", handoffs["share_handed_off"]])
+    for when, times in handoffs["first_reply_minutes"].items():
+        rows += [[f"handoff_first_reply_minutes_{when}", "", key, times[key]] for key in ("answered", "p50", "p90")]
+    rows.append(["handoff_abandoned", "", "count", handoffs["abandoned"]["count"]])
+    rows.append(["handoff_abandoned", "", "rate", handoffs["abandoned"]["rate"]])
+    rows += [["handoff_abandoned", "", reason, n] for reason, n in handoffs["abandoned"]["by_reason"].items()]
+    rows.append(["handoff_waiting", "", "count", handoffs["waiting"]])
+    rows.append(["handoff_erased", "", "count", handoffs["erased"]])
+    rows += [["handoff_outcomes", "", outcome, n] for outcome, n in handoffs["outcomes"].items()]
+    return rows
 
 
 def stats_csv(stats: Dict[str, Any]) -> str:
@@ -166,6 +191,7 @@ def stats_csv(stats: Dict[str, Any]) -> str:
         rows.append(["adviser_requests", entry["day"], "count", entry["count"]])
     for entry in stats["deletion_requests_per_day"]:
         rows.append(["deletion_requests", entry["day"], "count", entry["count"]])
+    rows += _handoff_rows(stats.get("handoffs"))
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:

@@ -58,4 +58,30 @@
     },
     options: { animation: false, scales: { y: { beginAtZero: true } } }
   });
+
+  var handoffs = figures.handoffs;
+  if (handoffs && document.getElementById("chart-handoff-requests")) {
+    new Chart(document.getElementById("chart-handoff-requests"), {
+      type: "bar",
+      data: {
+        labels: handoffs.requests_per_day.map(function (d) { return d.day; }),
+        datasets: [
+          { label: "pendant les heures d'ouverture", backgroundColor: palette[0], data: handoffs.requests_per_day.map(function (d) { return d.within_hours; }) },
+          { label: "hors des heures d'ouverture", backgroundColor: palette[1], data: handoffs.requests_per_day.map(function (d) { return d.outside_hours; }) }
+        ]
+      },
+      options: { animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+    var outcomeLabels = { answered: "répondu", referred: "orienté vers un centre", no_reply: "sans réponse de la personne", ended_by_person: "terminé par la personne" };
+    var known = Object.keys(outcomeLabels);
+    var outcomes = known.concat(Object.keys(handoffs.outcomes).filter(function (o) { return known.indexOf(o) < 0; }).sort());
+    new Chart(document.getElementById("chart-handoff-outcomes"), {
+      type: "bar",
+      data: {
+        labels: outcomes.map(function (o) { return outcomeLabels[o] || o; }),
+        datasets: [{ label: "demandes", backgroundColor: palette[3], data: outcomes.map(function (o) { return handoffs.outcomes[o] || 0; }) }]
+      },
+      options: { animation: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+    });
+  }
 })();

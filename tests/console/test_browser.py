@@ -108,8 +108,8 @@ def test_a_hostile_message_is_shown_as_text(page: Page, console: ConsoleProcess)
 def test_the_analytics_charts_are_drawn(page: Page, console: ConsoleProcess) -> None:
     log_in(page, console)
     canvases = page.locator(".charts canvas")
-    expect(canvases).to_have_count(6)
-    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 6")
+    expect(canvases).to_have_count(8)
+    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 8")
     painted = page.evaluate(
         """() => Array.from(document.querySelectorAll('.charts canvas')).map(c => {
             const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
