@@ -300,7 +300,17 @@ def users_page(
     message: Optional[str] = None,
 ) -> Response:
     users = session.execute(sa.select(User).order_by(User.username)).scalars().all()
-    return render(request, "users.html", users=users, roles=ROLES, message=message)
+    from console.api.handoff_pages import region_choices, regions_by_user  # imports this module
+
+    return render(
+        request,
+        "users.html",
+        users=users,
+        roles=ROLES,
+        message=message,
+        regions=regions_by_user(session),
+        region_choices=region_choices(),
+    )
 
 
 @router.post("/users")
