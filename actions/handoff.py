@@ -201,6 +201,10 @@ class ActionHandoffTaken(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        if tracker.get_slot("handoff") not in (WAITING, QUEUED, LEAVING_QUESTION):
+            # The person ended it (or it is already taken) meanwhile: nothing to say, nothing to pause; the
+            # console reads action_end_handoff in the tracker store and closes the request.
+            return []
         if (tracker.get_latest_input_channel() or "") not in PUSHABLE_CHANNELS:
             return [LISTEN]  # the adviser cannot write to this channel (REST): the bot keeps answering
         register = wording.register_of(tracker)
@@ -217,6 +221,8 @@ class ActionHandoffTimeout(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        if tracker.get_slot("handoff") != WAITING:
+            return []  # taken or ended meanwhile: the bot is not the one to speak
         dispatcher.utter_message(response="utter_handoff_timeout", tawjih_handoff="timeout")
         return [SlotSet("handoff", QUEUED), ConversationResumed(), LISTEN]
 
@@ -230,6 +236,8 @@ class ActionHandoffClosed(TawjihAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        if not tracker.get_slot("handoff"):
+            return []  # the person ended it already: they were told then
         dispatcher.utter_message(response="utter_handoff_closed", tawjih_handoff="closed")
         return _over()
 

@@ -24,6 +24,7 @@ import logging
 import re
 from typing import Any, Dict, FrozenSet, List, Optional
 
+import sqlalchemy as sa
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.processor import MessageProcessor
@@ -146,6 +147,13 @@ if not getattr(MessageProcessor, "_tawjih_handoff_gate", False):
     MessageProcessor._tawjih_handoff_gate = True  # type: ignore[attr-defined]
 
 
+class AddressStoreFailed(Exception):
+    """The sealed address book could not be read or written (said without any detail of the person)."""
+
+    def __str__(self) -> str:
+        return "delivery_failed:address_store:"
+
+
 class Addresses:
     """The sealed address book of this Rasa process (``privacy.addresses``), called off the event loop.
 
@@ -165,10 +173,15 @@ class Addresses:
         return self._book
 
     async def _call(self, method: str, *args: Any) -> Any:
-        book = self._get()
-        if book is None:
-            return None
-        return await asyncio.get_running_loop().run_in_executor(None, getattr(book, method), *args)
+        try:
+            book = self._get()
+            if book is None:
+                return None
+            return await asyncio.get_running_loop().run_in_executor(None, getattr(book, method), *args)
+        except sa.exc.SQLAlchemyError as error:
+            # By kind only: the database's message quotes the statement's parameters (a conversation id).
+            logger.error("The address book could not be used (%s).", type(error).__name__)
+            raise AddressStoreFailed() from None
 
     async def keep(self, conversation_id: str, channel: str, address: Dict[str, Any]) -> None:
         await self._call("keep", conversation_id, channel, address)

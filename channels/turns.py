@@ -117,6 +117,7 @@ async def deliver(
         await on_new_message(
             UserMessage(clean_payload(text), held, sender_id, input_channel=input_channel, metadata=metadata)
         )
+        await held.release()
     except TurnNotSaved as error:
         logger.warning("A turn was not stored (%s failed); the person was asked to try again.", error.part)
         await output.send_text_message(sender_id, technical_problem_reply(text))
@@ -129,5 +130,4 @@ async def deliver(
         logger.error("A turn failed with %s in %s; the person was asked to try again.", type(error).__name__, where)
         await output.send_text_message(sender_id, technical_problem_reply(text))
         return Outcome.failed
-    await held.release()
     return Outcome.answered

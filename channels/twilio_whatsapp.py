@@ -119,6 +119,12 @@ class TwilioWhatsAppOutput(OutputChannel):
         elif change in (ENDED, CLOSED):
             await self.addresses.forget(self.conversation)
 
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        self.choices.offer(self.conversation, button_payloads(buttons))
+        await self.send_text_message(recipient_id, numbered(text, [str(b.get("title") or "") for b in buttons]))
+
 
 class TwilioWhatsAppPush(OutputChannel):
     """Messages pushed outside a turn (an adviser's reply, a handoff notice): the address comes from the
@@ -148,15 +154,14 @@ class TwilioWhatsAppPush(OutputChannel):
             content_sid=self.channel.settings.twilio_handoff_content_sid,
         )
         change = handoff_change(message)
-        await output.send_response(recipient_id, message)
-        if change:
-            await output.handoff_changed(recipient_id, change)
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
-    ) -> None:
-        self.choices.offer(self.conversation, button_payloads(buttons))
-        await self.send_text_message(recipient_id, numbered(text, [str(b.get("title") or "") for b in buttons]))
+        if message.get("adviser_id") is not None:
+            self.channel.choices.offer(recipient_id, [])  # a typed "1" now answers the adviser, not an old button
+        try:
+            await output.send_response(recipient_id, message)
+        finally:
+            # Over is over, told or not: the address is not kept for a handoff that ended.
+            if change:
+                await output.handoff_changed(recipient_id, change)
 
 
 def as_text(form: Dict[str, str]) -> Optional[str]:

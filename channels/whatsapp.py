@@ -137,9 +137,14 @@ class WhatsAppPush(OutputChannel):
             template=self.channel.settings.whatsapp_handoff_template,
         )
         change = handoff_change(message)
-        await output.send_response(recipient_id, message)
-        if change:
-            await output.handoff_changed(recipient_id, change)
+        if message.get("adviser_id") is not None:
+            self.channel.choices.offer(recipient_id, [])  # a typed "1" now answers the adviser, not an old button
+        try:
+            await output.send_response(recipient_id, message)
+        finally:
+            # Over is over, told or not: the address is not kept for a handoff that ended.
+            if change:
+                await output.handoff_changed(recipient_id, change)
 
 
 class WhatsAppOutput(OutputChannel):

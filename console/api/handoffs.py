@@ -271,6 +271,14 @@ def last_messages(session: Session, ctx: Console, handoff: Handoff) -> List[Dict
     return [{"at": _when(at, ctx), "kind": kind, "text": text} for at, kind, text in found[-LAST_SHOWN:]]
 
 
+def told(not_told: Optional[service.RasaError]) -> Dict[str, Any]:
+    """Whether the person was told (an adviser is here, the bot is back), and if not, why: their channel could
+    not take the notice (a closed tab, WhatsApp's 24 hours); the change was made all the same."""
+    if not_told is None:
+        return {"person_told": True, "not_told_reason": None, "not_told_code": None}
+    return {"person_told": False, "not_told_reason": not_told.reason, "not_told_code": not_told.code}
+
+
 def _waited_until(handoff: Handoff, now: float) -> float:
     """Until an adviser took it, or it was closed untaken, or now."""
     if handoff.status == "queued":
@@ -480,14 +488,14 @@ def claim(
         message = "Already taken by another adviser." if handoff.status == "assigned" else "This request is closed."
         return problem(409, message)
     try:
-        taken = service.claim_and_tell(session, hctx.rasa, handoff, user, user)
+        taken, not_told = service.claim_and_tell(session, hctx.rasa, handoff, user, user)
     except service.HandoffError as error:
         if isinstance(error, service.RasaFailed):
             logger.warning("Handoff %d could not be taken: Rasa failed (%s).", handoff_id, error.extra.get("reason"))
         return refused(error)
     audit(session, user.username, "handoff_claim", None, handoff_id=taken.id)
     session.commit()
-    return item(session, ctx, taken, {user.id: user.username}, time.time())
+    return {**item(session, ctx, taken, {user.id: user.username}, time.time()), **told(not_told)}
 
 
 @router.post("/handoffs/{handoff_id}/messages")
@@ -585,7 +593,7 @@ def transfer(
             if target is None or target.disabled or not may_handle_handoffs(target.role):
                 return problem(422, "No such adviser (or they are disabled).")
             if handoff.status == "queued":
-                handoff = service.claim_and_tell(session, hctx.rasa, handoff, target, user)
+                handoff, _ = service.claim_and_tell(session, hctx.rasa, handoff, target, user)
             else:
                 handoff = service.reassign(session, handoff, user, target, time.time())
     except service.HandoffError as error:
@@ -618,7 +626,7 @@ def close(
     if not service.may_write(user, handoff):
         return problem(403, "Only the adviser who took this request, or a supervisor, may close it.")
     try:
-        handoff = service.close_and_tell(session, hctx.rasa, handoff, user, body.outcome, time.time())
+        handoff, not_told = service.close_and_tell(session, hctx.rasa, handoff, user, body.outcome, time.time())
     except service.HandoffError as error:
         if isinstance(error, service.RasaFailed):
             logger.warning("Handoff %d could not be closed: Rasa failed (%s).", handoff_id, error.extra.get("reason"))
@@ -626,7 +634,7 @@ def close(
     audit(session, user.username, "handoff_close", None, handoff_id=handoff.id, outcome=body.outcome)
     session.commit()
     names = service.advisers_by_id(session, {handoff.adviser_id})
-    return item(session, ctx, handoff, names, time.time())
+    return {**item(session, ctx, handoff, names, time.time()), **told(not_told)}
 
 
 # --- canned replies, advisers and regions ---------------------------------------------------------------------

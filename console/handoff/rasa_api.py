@@ -22,7 +22,17 @@ logger = logging.getLogger("console.handoff.rasa")
 # What Rasa's answer says when the person's channel refused the message (channels/handoff.py).
 DELIVERY_FAILED = re.compile(r"delivery_failed:([a-z_]{1,64}):([A-Za-z0-9_.-]{0,32})")
 DELIVERY_REASONS = frozenset(
-    {"no_address", "not_connected", "outside_window", "no_template", "platform_refused", "platform_unreachable"}
+    {
+        "no_address",
+        "not_connected",
+        "outside_window",
+        "no_template",
+        "platform_refused",
+        "platform_unreachable",
+        "not_configured",
+        "cannot_push",
+        "address_store",
+    }
 )
 
 
@@ -86,12 +96,26 @@ class RasaClient:
     def close(self) -> None:
         self.http.close()
 
-    def execute(self, conversation_id: str, action: str, channel: Optional[str]) -> None:
+    def execute(self, conversation_id: str, action: str, channel: Optional[str], record_only: bool = False) -> None:
+        """Run a handoff action; with ``record_only``, nothing is sent: Rasa keeps what the action did (the
+        pause, the slots, its message in the conversation) without pushing it to the person."""
         self._post(
             f"/conversations/{quote(conversation_id, safe='')}/execute",
-            {"output_channel": channel or "latest"},
+            {} if record_only else {"output_channel": channel or "latest"},
             {"name": action},
         )
+
+    def notify(self, conversation_id: str, action: str, channel: Optional[str]) -> Optional["DeliveryFailed"]:
+        """Run a handoff action that changes the conversation's state and tells the person. When their channel
+        cannot take the notice (a closed tab, WhatsApp's 24 hours, no address), the state changes all the same,
+        recorded without the notice, and the refusal is returned: the caller says the person was not told.
+        Rasa itself failing raises, and nothing changed."""
+        try:
+            self.execute(conversation_id, action, channel)
+        except DeliveryFailed as refused:
+            self.execute(conversation_id, action, channel, record_only=True)
+            return refused
+        return None
 
     def send(
         self,

@@ -331,13 +331,17 @@ def undo_claim(
     session.commit()
 
 
-def claim_and_tell(session: Session, rasa: RasaClient, handoff: Handoff, adviser: User, actor: User) -> Handoff:
-    """Take the request for ``adviser`` and have Rasa tell the person (``action_handoff_taken``); when Rasa
-    fails, the request goes back to the queue and ``RasaFailed`` says so."""
+def claim_and_tell(
+    session: Session, rasa: RasaClient, handoff: Handoff, adviser: User, actor: User
+) -> Tuple[Handoff, Optional[RasaError]]:
+    """Take the request for ``adviser`` and have Rasa tell the person (``action_handoff_taken``). When the
+    person's channel cannot take the notice (a closed tab, WhatsApp's 24 hours), the request is taken all the
+    same and the refusal is returned (the adviser is told the person was not); when Rasa fails, the request
+    goes back to the queue and ``RasaFailed`` says so."""
     claimed_at, bot_active = handoff.claimed_at, bool(handoff.bot_active)
     taken = claim(session, handoff.id, adviser, time.time())
     try:
-        rasa.execute(taken.conversation_id, "action_handoff_taken", taken.channel)
+        not_told = rasa.notify(taken.conversation_id, "action_handoff_taken", taken.channel)
     except RasaError as error:
         undo_claim(session, taken.id, adviser.id, claimed_at, bot_active)
         raise RasaFailed(
@@ -347,9 +351,9 @@ def claim_and_tell(session: Session, rasa: RasaClient, handoff: Handoff, adviser
             code=error.code,
         ) from None
     taken = session.get(Handoff, handoff.id, populate_existing=True) or taken
-    record(session, taken, "claimed", actor_id=actor.id, adviser_id=adviser.id)
+    record(session, taken, "claimed", actor_id=actor.id, adviser_id=adviser.id, told=not_told is None)
     session.commit()
-    return taken
+    return taken, not_told
 
 
 # --- replies ---------------------------------------------------------------------------------------------------
@@ -565,22 +569,23 @@ def reassign(session: Session, handoff: Handoff, actor: User, adviser: User, now
 
 def close_and_tell(
     session: Session, rasa: RasaClient, handoff: Handoff, actor: User, outcome: str, now: float
-) -> Handoff:
-    """Rasa tells the person the bot is back (``action_handoff_closed``), then the request is closed; when Rasa
+) -> Tuple[Handoff, Optional[RasaError]]:
+    """Rasa tells the person the bot is back (``action_handoff_closed``), then the request is closed; when the
+    person's channel cannot take the notice, it is closed all the same and the refusal is returned; when Rasa
     fails, it stays open and ``RasaFailed`` says so."""
     if handoff.status not in OPEN_STATUSES:
         raise HandoffError(WHY_NOT["closed"], status=409)
     if outcome not in CLOSING_OUTCOMES:
         raise HandoffError(f"The outcome is one of: {', '.join(CLOSING_OUTCOMES)}.", status=422)
     try:
-        rasa.execute(handoff.conversation_id, "action_handoff_closed", handoff.channel)
+        not_told = rasa.notify(handoff.conversation_id, "action_handoff_closed", handoff.channel)
     except RasaError as error:
         raise RasaFailed(
             f"The person could not be told that the conversation is closed (Rasa: {error.reason}); it stays open.",
             reason=error.reason,
             code=error.code,
         ) from None
-    return finish(session, handoff, "closed", outcome, actor.id, time.time())
+    return finish(session, handoff, "closed", outcome, actor.id, time.time()), not_told
 
 
 def finish(session: Session, handoff: Handoff, kind: str, outcome: str, actor_id: Optional[int], at: float) -> Handoff:

@@ -268,7 +268,8 @@ class HandoffWatcher:
             ).all()
         for handoff_id, conversation_id, channel in due:
             try:
-                self.rasa.execute(conversation_id, "action_handoff_timeout", channel)
+                # A closed tab or a number that cannot be reached: the bot answers again all the same.
+                self.rasa.notify(conversation_id, "action_handoff_timeout", channel)
             except RasaError as error:
                 if handoff_id not in self._telling_failed:
                     logger.warning(

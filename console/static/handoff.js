@@ -27,7 +27,10 @@
     contact_details: "un message ne doit contenir ni numéro de téléphone, ni adresse e-mail, ni compte de réseau social",
     closed: "la demande est clôturée",
     not_yours: "cette demande est prise en charge par quelqu'un d'autre",
-    database: "la base de la console n'a pas pu enregistrer le message"
+    database: "la base de la console n'a pas pu enregistrer le message",
+    not_configured: "ce canal n'est pas configuré sur le serveur de Tawjih",
+    cannot_push: "ce canal ne peut pas recevoir de message envoyé par le conseiller",
+    address_store: "l'adresse de la personne n'a pas pu être lue"
   };
 
   var NAMES = { regions: {}, cities: {}, programmes: {} };
@@ -482,7 +485,10 @@
         say(actionOutcome, "Prise en charge… la personne est prévenue.", "");
         api("POST", base + "/claim").then(function (result) {
           claimButton.disabled = false;
-          if (result.ok) {
+          if (result.ok && result.data && result.data.person_told === false) {
+            say(actionOutcome, "Tu as pris la demande en charge, mais la personne n'a pas pu être prévenue (" +
+              reasonText(result.data.not_told_reason, result.data.not_told_code) + ") : tes messages le diront.", "error");
+          } else if (result.ok) {
             say(actionOutcome, "Tu as pris la demande en charge ; la personne a été prévenue.", "ok");
           } else if (result.status === 409) {
             say(actionOutcome, "Trop tard : un autre conseiller a déjà pris cette demande (ou elle est clôturée).", "error");
@@ -526,7 +532,12 @@
             return;
           }
           if (!result.ok) { say(actionOutcome, "La clôture a échoué : " + detailOf(result) + ".", "error"); return; }
-          say(actionOutcome, "Conversation clôturée ; Tawjih reprend la main auprès de la personne.", "ok");
+          if (result.data && result.data.person_told === false) {
+            say(actionOutcome, "Conversation clôturée ; Tawjih reprend la main, mais la personne n'a pas pu en être " +
+              "prévenue (" + reasonText(result.data.not_told_reason, result.data.not_told_code) + ").", "ok");
+          } else {
+            say(actionOutcome, "Conversation clôturée ; Tawjih reprend la main auprès de la personne.", "ok");
+          }
           refresh();
         });
       });

@@ -1,12 +1,17 @@
-"""What the person is told about their request for an adviser: the queue and when advisers are back."""
+"""What the person is told about their request for an adviser: the queue, when advisers are back, and\nnothing when the console's notice comes after the person or another adviser changed the handoff."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from typing import Any, Dict, List, Tuple
 from zoneinfo import ZoneInfo
 
-from actions.handoff import queue_line, when_text
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import ActionHandoffClosed, ActionHandoffTaken, ActionHandoffTimeout, queue_line, when_text
 from actions.handoff_service import Ticket, ticket_from
+from tests.actions.turns import turn
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 # A Friday evening in Casablanca.
@@ -41,3 +46,31 @@ def test_the_consoles_answer_is_read_strictly() -> None:
     )  # fmt: skip
     assert read.next_opening == dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert read.position == 2 and not read.open_now
+
+
+# --- the console's actions change nothing that already changed (a race with the person or another adviser) ---
+def run(action: Any, slots: Dict[str, Any], channel: str = "whatsapp") -> Tuple[List[str], List[Dict[str, Any]]]:
+    tracker = turn("salam", "greet", slots=slots)
+    tracker.events[-1]["input_channel"] = channel
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return [str(m.get("response")) for m in dispatcher.messages], events
+
+
+def test_a_timeout_after_an_adviser_took_the_request_or_the_person_left_says_nothing() -> None:
+    assert run(ActionHandoffTimeout(), {"handoff": "adviser"}) == ([], [])
+    assert run(ActionHandoffTimeout(), {"handoff": None}) == ([], [])
+    said, events = run(ActionHandoffTimeout(), {"handoff": "waiting"})
+    assert said == ["utter_handoff_timeout"] and {"event": "resume", "timestamp": None} in events
+
+
+def test_taking_a_request_the_person_already_ended_pauses_nothing() -> None:
+    assert run(ActionHandoffTaken(), {"handoff": None}) == ([], [])
+    said, events = run(ActionHandoffTaken(), {"handoff": "queued"})
+    assert said == ["utter_handoff_taken"] and {"event": "pause", "timestamp": None} in events
+
+
+def test_closing_after_the_person_ended_it_does_not_say_the_bot_is_back_twice() -> None:
+    assert run(ActionHandoffClosed(), {"handoff": None}) == ([], [])
+    said, _ = run(ActionHandoffClosed(), {"handoff": "adviser"})
+    assert said == ["utter_handoff_closed"]

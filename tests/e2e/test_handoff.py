@@ -153,7 +153,12 @@ def conversation_of(hs: HandoffStack, channel: str, phone: str) -> str:
 
 
 def whatsapp_says(hs: HandoffStack, phone: str, text: str) -> None:
-    raw = json.dumps(meta_message({"type": "text", "text": {"body": text}}, phone=phone.lstrip("+"))).encode()
+    whatsapp_sends(hs, phone, {"type": "text", "text": {"body": text}})
+
+
+def whatsapp_sends(hs: HandoffStack, phone: str, content: Dict[str, Any]) -> None:
+    """A signed delivery of one message (text, voice note, location...) as Meta sends it."""
+    raw = json.dumps(meta_message(content, phone=phone.lstrip("+"))).encode()
     signature = "sha256=" + hmac.new(hs.env["WHATSAPP_APP_SECRET"].encode(), raw, hashlib.sha256).hexdigest()
     answer = requests.post(
         f"{hs.rasa.url}/webhooks/whatsapp/webhook",
@@ -338,6 +343,12 @@ def test_whatsapp_a_person_is_answered_by_an_adviser_then_by_the_bot_again(hs: H
     wait_for_message(casa, queued["id"], "restart")
     whatsapp_says(hs, phone, '/ask_programmes{"programme": "jobintech"}')
     wait_for_message(casa, queued["id"], "ask_programmes")
+    # A voice note and a location reach the adviser as a note (never the coordinates), and nothing answers.
+    whatsapp_sends(hs, phone, {"type": "audio", "audio": {"id": "media.1", "mime_type": "audio/ogg; codecs=opus"}})
+    assert wait_for_message(casa, queued["id"], "note vocale")["kind"] == "voice"
+    whatsapp_sends(hs, phone, {"type": "location", "location": {"latitude": 33.5731, "longitude": -7.5898}})
+    assert wait_for_message(casa, queued["id"], "position partagée")["kind"] == "location"
+    assert "33.57" not in json.dumps(casa.get(f"/api/v1/handoffs/{queued['id']}").json())
     assert [r for r in graph.requests[mark:] if sent_to(phone)(r)] == [], "the bot spoke during the handoff"
     assert len(tracker_bot_texts(hs, conversation)) == bot_said
 
@@ -704,3 +715,86 @@ def test_web_chat_the_whole_round_trip_in_two_browsers(hs: HandoffStack) -> None
         finally:
             browser.close()
     assert errors == []
+
+
+def test_a_person_who_closed_their_chat_tab_can_still_be_taken_and_closed(hs: HandoffStack) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is needed for the browser tests: `make browser` installs it.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            tab = browser.new_context(locale="fr-MA")
+            person = tab.new_page()
+            person.goto(hs.web.url)
+            person.get_by_label("Ton message").fill("je veux parler à un conseiller")
+            person.keyboard.press("Enter")
+            expect(person.locator("#chat-log li.message.bot").last).to_contain_text(
+                opening(wording("utter_handoff_waiting", "french"))
+            )
+            conversation = str(person.evaluate("() => sessionStorage.getItem('tawjih.session')"))
+            tab.close()  # the person leaves; the widget's conversation lives in that tab only
+        finally:
+            browser.close()
+    advisor = adviser(hs, "everywhere")
+    queued = request_of(advisor, conversation)
+    taken = advisor.post_json(f"/api/v1/handoffs/{queued['id']}/claim", {})
+    assert taken.status_code == 200, taken.text
+    assert (taken.json()["person_told"], taken.json()["not_told_reason"]) == (False, "not_connected")
+    reply = advisor.post_json(f"/api/v1/handoffs/{queued['id']}/messages", {"text": "Bonjour, tu es là ?"})
+    assert (reply.status_code, reply.json()["reason"]) == (502, "not_connected")
+    closed = advisor.post_json(f"/api/v1/handoffs/{queued['id']}/close", {"outcome": "no_reply"})
+    assert closed.status_code == 200 and closed.json()["person_told"] is False, closed.text
+    # Rasa knows it is over: a message from that conversation (a tab come back) is the bot's again.
+    with sqlite3.connect(hs.tracker_db) as db:
+        kinds = [
+            row[0]
+            for row in db.execute("SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (conversation,))
+        ]
+    assert kinds[-3:] == ["slot", "slot", "action"] and "resume" in kinds[-8:]
+    assert "Bonjour, tu es là ?" not in tracker_bot_texts(hs, conversation)  # never shown as said
+
+
+def test_whatsapp_a_request_taken_after_24_hours_gets_the_template_and_can_be_closed(hs: HandoffStack) -> None:
+    phone, graph = new_phone(), hs.graph
+    conversation = conversation_of(hs, "whatsapp", phone)
+    whatsapp_turn(hs, phone, "je veux parler à un conseiller", replies=2)
+    advisor = adviser(hs, "everywhere")
+    queued = request_of(advisor, conversation)
+    make_old(hs, conversation, hours=30)
+    refused = {"error": {"code": 131047, "message": "Re-engagement message"}}
+    graph.fail_next(1, 400, refused)  # Meta refuses the free-text "an adviser is here"
+    taken = advisor.post_json(f"/api/v1/handoffs/{queued['id']}/claim", {})
+    assert taken.status_code == 200, taken.text
+    assert (taken.json()["person_told"], taken.json()["not_told_code"]) == (False, "131047")
+    assert advisor.get(f"/api/v1/handoffs/{queued['id']}").json()["reply"]["templates"] == ["handoff"]
+    mark = graph.mark()
+    assert advisor.post_json(f"/api/v1/handoffs/{queued['id']}/messages", {"template": "handoff"}).status_code == 200
+    assert graph.wait_for(1, since=mark, match=sent_to(phone))[0].json()["type"] == "template"
+    graph.fail_next(1, 400, refused)
+    closed = advisor.post_json(f"/api/v1/handoffs/{queued['id']}/close", {"outcome": "no_reply"})
+    assert closed.status_code == 200 and closed.json()["person_told"] is False, closed.text
+    with sqlite3.connect(hs.tracker_db) as db:
+        kept = db.execute(
+            "SELECT COUNT(*) FROM channel_addresses WHERE conversation_id = ?", (conversation,)
+        ).fetchone()
+    assert kept == (0,), "the address outlived the handoff"
+
+
+def test_a_typed_number_answers_the_adviser_and_does_not_press_an_old_button(hs: HandoffStack) -> None:
+    phone, graph = new_phone(), hs.graph
+    conversation = conversation_of(hs, "whatsapp", phone)
+    whatsapp_turn(hs, phone, "je veux parler à un conseiller", replies=2)  # the queue message has the end button
+    advisor = adviser(hs, "everywhere")
+    queued = request_of(advisor, conversation)
+    assert advisor.post_json(f"/api/v1/handoffs/{queued['id']}/claim", {}).status_code == 200
+    question = {"text": "Tu préfères Casablanca (réponds 1) ou Rabat (réponds 2) ?"}
+    assert advisor.post_json(f"/api/v1/handoffs/{queued['id']}/messages", question).status_code == 200
+    settle(hs, graph, sent_to(phone), conversation)
+    mark = graph.mark()
+    whatsapp_says(hs, phone, "1")
+    wait_for_message(advisor, queued["id"], "1")
+    assert [r for r in graph.requests[mark:] if sent_to(phone)(r)] == []
+    assert find_request(advisor, conversation, status="assigned") is not None
