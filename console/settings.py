@@ -44,7 +44,9 @@ class ConsoleSettings(BaseSettings):
     # to start without its token.
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL", min_length=1)
     rasa_auth_token: Optional[SecretStr] = Field(None, env="RASA_AUTH_TOKEN")
-    rasa_timeout_seconds: float = Field(40.0, env="CONSOLE_RASA_TIMEOUT_SECONDS", gt=0)  # > the platforms' 30 s deadline
+    rasa_timeout_seconds: float = Field(
+        40.0, env="CONSOLE_RASA_TIMEOUT_SECONDS", gt=0
+    )  # > the platforms' 30 s deadline
     # What the action server sends as a Bearer token to /internal/v1/handoffs; required like the secret key.
     handoff_service_token: Optional[SecretStr] = Field(None, env="HANDOFF_SERVICE_TOKEN")
     handoff_opening_hours: str = Field("mon-fri 09:00-18:00; sat 09:00-13:00", env="HANDOFF_OPENING_HOURS")
