@@ -48,12 +48,12 @@ QUESTION_LEFT_ACTION = "action_handoff_question_left"
 # What the end button sends: a word no one types, so the gate recognises it whatever the NLU says.
 END_BUTTON_PAYLOAD = "tawjih:end_handoff"
 # Whole messages that end a handoff, in the four registers (compared once normalised, punctuation gone).
+# Not the ones that also answer an adviser's question ("c'est bon", "fin", "stop", "baraka" alone).
 END_PHRASES = (
-    "safi", "safi merci", "safi chokran", "safi shukran", "safi baraka", "baraka", "baraka safi",
-    "merci c'est bon", "c'est bon merci", "c'est bon", "c bon", "c bon merci", "cest bon", "cest bon merci",
-    "c'est fini", "fin", "stop", "terminé", "j'ai fini", "j'ai terminé", "retour au bot", "revenir au bot",
-    "safi salina", "salina", "salit", "mersi safi", "chokran safi", "chokran bzaf safi",
-    "بلا", "صافي", "صافي شكرا", "شكرا صافي", "سالينا", "صافي سالينا", "بركة", "خلاص", "سالات",
+    "safi", "safi merci", "safi chokran", "safi shukran", "safi baraka", "baraka safi", "safi salina", "salina",
+    "merci c'est bon", "c'est bon merci", "c bon merci", "cest bon merci", "merci c bon", "merci cest bon",
+    "c'est fini merci", "j'ai fini merci", "retour au bot", "revenir au bot", "mersi safi", "chokran safi",
+    "chokran bzaf safi", "بلا", "صافي", "صافي شكرا", "شكرا صافي", "سالينا", "صافي سالينا", "صافي بركة",
 )  # fmt: skip
 _PUNCTUATION = re.compile(r"[!?.,;:…¿؟،؛\"()\-]+")
 
