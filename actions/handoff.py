@@ -95,6 +95,8 @@ def when_text(opening: Optional[dt.datetime], register: str, now: Optional[dt.da
     if opening is None:
         return AS_SOON_AS_POSSIBLE[register]
     now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(opening.tzinfo)
+    if opening <= now:
+        return AS_SOON_AS_POSSIBLE[register]  # a question left days after the request: advisers are back
     time = opening.strftime("%H:%M")
     days = (opening.date() - now.date()).days
     if days <= 0:

@@ -167,7 +167,7 @@ class RegionsIn(BaseModel):
 
 
 # --- the internal API (the action server) ---------------------------------------------------------------------
-def _service_token_ok(given: Optional[str], expected: str) -> bool:
+def service_token_ok(given: Optional[str], expected: str) -> bool:
     scheme, _, token = (given or "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
 
@@ -176,7 +176,7 @@ def service_caller(
     authorization: Optional[str] = Header(None), hctx: HandoffContext = Depends(handoff_context)
 ) -> None:
     """The action server, by its Bearer token (checked before the body is read: a stranger learns nothing)."""
-    if not _service_token_ok(authorization, hctx.service_token):
+    if not service_token_ok(authorization, hctx.service_token):
         raise HTTPException(401, "A valid service token is needed.", headers={"WWW-Authenticate": "Bearer"})
 
 

@@ -36,6 +36,8 @@ def test_when_advisers_are_back_is_said_as_a_person_says_it() -> None:
     assert when_text(monday, "darija_latin", NOW) == "nhar letnin 30/11 m3a 09:00"
     assert when_text(monday, "darija_arabic", NOW) == "نهار الاثنين 30/11 مع 09:00"
     assert when_text(None, "french", NOW) == "dès que possible"
+    # A question left days after the request, when that opening has passed: no "aujourd'hui à 09:00" at 15:30.
+    assert when_text(dt.datetime(2026, 11, 27, 9, 0, tzinfo=CASABLANCA), "french", NOW) == "dès que possible"
 
 
 def test_the_consoles_answer_is_read_strictly() -> None:

@@ -136,6 +136,10 @@ def test_the_internal_route_wants_the_service_token_and_nothing_else(
     admin = clients["admin"]
     assert admin.http.post(url, json=body, headers={"X-CSRF-Token": admin.csrf or ""}, timeout=10).status_code == 401
     assert hs.console.ask_for_adviser({"channel": "socketio"}, token="wrong").status_code == 401  # body unread
+    # Not even parsed: a body that is not JSON, or a huge one, without the token is a 401, not a parser's 422.
+    for raw in (b"not json", b"{" * 100_000):
+        answer = requests.post(url, data=raw, headers={"Content-Type": "application/json"}, timeout=10)
+        assert answer.status_code == 401, answer.text
     bad = hs.console.ask_for_adviser({"channel": "socketio"})
     assert bad.status_code == 422 and "conversation_id" in bad.text
 
