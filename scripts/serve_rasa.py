@@ -13,6 +13,12 @@ TRACKER_STORE_URL instead: this launcher writes a copy of the endpoints file (`-
 default `endpoints.yml`) with those two values replaced, every other key kept as it is, to a
 private temporary file (mode 600: a tracker store URL may hold a database password), hands
 that copy to Rasa and deletes it when Rasa stops.
+
+Several Rasa instances share two more parts, set the same way: LOCK_STORE_URL
+(``redis://[:password@]host[:port][/db]``: Rasa's Redis lock store, so that two instances never
+handle one conversation at once) and EVENT_BROKER_URL (``amqp://user:password@host[:port]``: Rasa's
+RabbitMQ event broker, publishing to the queue TAWJIH_EVENT_QUEUE, ``tawjih_events`` by default).
+Unset, Rasa's in-process lock store and no broker: one instance, as `make run` starts it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import os
 import signal
 import sys
 import tempfile
+import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -40,6 +47,44 @@ def rasa_argv(arguments: List[str], token: str) -> List[str]:
     return ["rasa", "run", "--enable-api", f"--auth-token={token}", *arguments]
 
 
+DEFAULT_EVENT_QUEUE = "tawjih_events"
+
+
+def lock_store_section(url: str) -> Dict[str, Any]:
+    """Rasa's ``lock_store`` section for a ``redis://`` URL."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ValueError("LOCK_STORE_URL must be a redis://host[:port][/db] URL")
+    db = parts.path.strip("/")
+    section: Dict[str, Any] = {
+        # Rasa's RedisLockStore, with every change to a lock made atomic (scaling/lock_store.py).
+        "type": "scaling.lock_store.AtomicRedisLockStore",
+        "url": parts.hostname,
+        "port": parts.port or 6379,
+        "db": int(db) if db.isdigit() else 1,
+        "key_prefix": "tawjih",
+        "use_ssl": parts.scheme == "rediss",
+    }
+    if parts.password:
+        section["password"] = urllib.parse.unquote(parts.password)
+    return section
+
+
+def event_broker_section(url: str, queue: str) -> Dict[str, Any]:
+    """Rasa's ``event_broker`` section (RabbitMQ, ``pika``) for an ``amqp://`` URL."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
+        raise ValueError("EVENT_BROKER_URL must be an amqp://user:password@host[:port] URL")
+    return {
+        "type": "pika",
+        "url": parts.hostname,
+        "port": parts.port or 5672,
+        "username": urllib.parse.unquote(parts.username or "guest"),
+        "password": urllib.parse.unquote(parts.password or "guest"),
+        "queues": [queue],
+    }
+
+
 def resolved_endpoints(endpoints: Dict[str, Any], environ: Mapping[str, str]) -> Dict[str, Any]:
     """The endpoints configuration with the environment's values in place of the file's defaults."""
     resolved = dict(endpoints)
@@ -47,6 +92,13 @@ def resolved_endpoints(endpoints: Dict[str, Any], environ: Mapping[str, str]) ->
         value = environ.get(variable, "").strip()
         if value:
             resolved[section] = {**(resolved.get(section) or {}), key: value}
+    lock_store = environ.get("LOCK_STORE_URL", "").strip()
+    if lock_store:
+        resolved["lock_store"] = lock_store_section(lock_store)
+    broker = environ.get("EVENT_BROKER_URL", "").strip()
+    if broker:
+        queue = environ.get("TAWJIH_EVENT_QUEUE", "").strip() or DEFAULT_EVENT_QUEUE
+        resolved["event_broker"] = event_broker_section(broker, queue)
     return resolved
 
 

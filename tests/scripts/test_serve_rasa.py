@@ -15,7 +15,7 @@ import yaml
 from tests.scripts.helpers import ROOT, SCRIPTS, load_script
 
 serve_rasa = load_script("serve_rasa")
-VARIABLES = ("ACTION_SERVER_URL", "TRACKER_STORE_URL")
+VARIABLES = ("ACTION_SERVER_URL", "TRACKER_STORE_URL", "LOCK_STORE_URL", "EVENT_BROKER_URL", "TAWJIH_EVENT_QUEUE")
 
 ENDPOINTS_WITH_MORE_KEYS = """\
 action_endpoint:
@@ -124,3 +124,33 @@ def test_an_unreadable_endpoints_file_is_named(tmp_path: Path, clean_env: pytest
     missing = tmp_path / "nowhere.yml"
     assert serve_rasa.main(["--endpoints", str(missing)], run=rasa) == 2
     assert rasa.argv == []
+
+
+def test_several_instances_share_a_redis_lock_store_and_a_rabbitmq_broker(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.chdir(ROOT)
+    clean_env.setenv("LOCK_STORE_URL", "redis://:p%40ss@redis.internal:6380/3")
+    clean_env.setenv("EVENT_BROKER_URL", "amqp://tawjih:s3cret@rabbit.internal:5673")
+    rasa = FakeRasa()
+    assert serve_rasa.main(["--endpoints=endpoints.yml"], run=rasa) == 0
+    assert rasa.endpoints["lock_store"] == {
+        "type": "scaling.lock_store.AtomicRedisLockStore", "url": "redis.internal", "port": 6380, "db": 3, "key_prefix": "tawjih", "use_ssl": False,
+        "password": "p@ss",
+    }  # fmt: skip
+    assert rasa.endpoints["event_broker"] == {
+        "type": "pika", "url": "rabbit.internal", "port": 5673, "username": "tawjih", "password": "s3cret",
+        "queues": ["tawjih_events"],
+    }  # fmt: skip
+    assert rasa.mode == 0o600  # the passwords are in a file only its owner reads
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("LOCK_STORE_URL", "localhost:6379"), ("EVENT_BROKER_URL", "http://x")]
+)
+def test_a_malformed_url_stops_the_start_naming_the_variable_not_its_value(
+    variable: str, value: str, clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.chdir(ROOT)
+    clean_env.setenv(variable, value)
+    assert serve_rasa.main(["--endpoints=endpoints.yml"], run=FakeRasa()) == 2
+    error = capsys.readouterr().err
+    assert variable in error and value not in error

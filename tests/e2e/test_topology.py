@@ -1,0 +1,208 @@
+"""Two Rasa instances on Rasa's own scaling parts, on loopback: one PostgreSQL tracker store, one Redis lock
+store, one RabbitMQ event broker. Conversations go to either instance, turn by turn, and some messages of one
+conversation race on both at once: every message is answered, every turn is stored once and whole (the lock
+store keeps two instances from handling one conversation at the same time), and the event stream carries what
+the store holds.
+
+PostgreSQL, Redis and RabbitMQ run on this machine and on CI's; without them these tests are skipped with the
+reason, except under .ci/run (TAWJIH_REQUIRE_SERVICES), where a missing service is a failure."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, Iterator, List, Tuple
+
+import aio_pika
+import pytest
+
+from tests.conftest import POSTGRES_URL
+from tests.e2e.conftest import MODEL
+from tests.support.processes import ActionServerProcess, RasaProcess, RegistryProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+REDIS = ("127.0.0.1", 6379)
+RABBITMQ = ("127.0.0.1", 5672)
+CONVERSATIONS, TURNS = 20, 5
+MESSAGES = ["salam", "chno homa les formations?", "fin kaynin les centres?", "wach khassni lbac?", "merci"]
+
+
+def reachable(address: Tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(address, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require(name: str, address: Tuple[str, int]) -> None:
+    if reachable(address):
+        return
+    if os.environ.get("TAWJIH_REQUIRE_SERVICES"):
+        pytest.fail(f"{name} is not running on {address[0]}:{address[1]}: CI must test the production topology")
+    pytest.skip(f"{name} is not running on {address[0]}:{address[1]} (the production topology's tests need it)")
+
+
+class Cluster:
+    def __init__(self, instances: List[RasaProcess], tracker_url: str, queue: str) -> None:
+        self.instances = instances
+        self.tracker_url = tracker_url
+        self.queue = queue
+
+
+@pytest.fixture(scope="module")
+def cluster(postgres_schema_url: str, tmp_path_factory: pytest.TempPathFactory, log_dir: Path) -> Iterator[Cluster]:
+    assert POSTGRES_URL
+    require("Redis", REDIS)
+    require("RabbitMQ", RABBITMQ)
+    work = tmp_path_factory.mktemp("cluster")
+    queue = f"tawjih_test_{uuid.uuid4().hex[:10]}"
+    shared = {
+        "LOCK_STORE_URL": f"redis://{REDIS[0]}:{REDIS[1]}/5",
+        "EVENT_BROKER_URL": f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}",
+        "TAWJIH_EVENT_QUEUE": queue,
+        "TAWJIH_CONVERSATION_ID_KEY": secrets.token_urlsafe(24),
+    }
+    registry = RegistryProcess(f"sqlite:///{work / 'registry.db'}", log_dir)
+    actions = None
+    instances: List[RasaProcess] = []
+    try:
+        actions = ActionServerProcess(registry.url, log_dir)
+        with ThreadPoolExecutor(2) as pool:  # both load their model at once
+            started = [
+                pool.submit(RasaProcess, MODEL, actions.url, postgres_schema_url, log_dir, dict(shared))
+                for _ in range(2)
+            ]
+            instances = [future.result() for future in started]
+        yield Cluster(instances, postgres_schema_url, queue)
+    finally:
+        for process in (*instances, actions, registry):
+            if process is not None:
+                process.stop()
+        _delete_queue(queue)
+
+
+def _delete_queue(queue: str) -> None:
+    async def delete() -> None:
+        connection = await aio_pika.connect(f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/", timeout=5)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(queue)
+
+    try:
+        asyncio.run(delete())
+    except Exception as error:  # noqa: BLE001 - nothing to clean if RabbitMQ is gone
+        print(f"The test queue could not be deleted ({type(error).__name__}).")
+
+
+def stored(tracker_url: str) -> Dict[str, List[str]]:
+    """Each conversation's event types, in the order PostgreSQL holds them."""
+    import psycopg2
+
+    schema = tracker_url.split("search_path%3D")[1]
+    with psycopg2.connect(tracker_url.split("?")[0]) as db, db.cursor() as cursor:
+        cursor.execute(f'SELECT sender_id, type_name, action_name FROM "{schema}".events ORDER BY id')  # noqa: S608
+        rows = cursor.fetchall()
+    found: Dict[str, List[str]] = {}
+    for sender, kind, action in rows:
+        found.setdefault(sender, []).append(f"action:{action}" if kind == "action" else kind)
+    return found
+
+
+def streamed(queue: str) -> Dict[str, List[str]]:
+    """Each conversation's event types as the broker delivered them to the queue."""
+
+    async def drain() -> Dict[str, List[str]]:
+        found: Dict[str, List[str]] = {}
+        connection = await aio_pika.connect(f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/", timeout=5)
+        async with connection:
+            channel = await connection.channel()
+            source = await channel.get_queue(queue, ensure=True)
+            while True:
+                message = await source.get(no_ack=True, fail=False)
+                if message is None:
+                    break
+                event = json.loads(message.body)
+                kind = event.get("event")
+                found.setdefault(event["sender_id"], []).append(
+                    f"action:{event.get('name')}" if kind == "action" else kind
+                )
+        return found
+
+    return asyncio.run(drain())
+
+
+def turns_of(events: List[str]) -> List[List[str]]:
+    """The events between one user message and the next."""
+    turns: List[List[str]] = []
+    for event in events:
+        if event == "user":
+            turns.append([])
+        elif turns:
+            turns[-1].append(event)
+    return turns
+
+
+def test_conversations_spread_over_two_instances_are_answered_once_and_stored_whole(cluster: Cluster) -> None:
+    a, b = cluster.instances
+    senders = [f"cluster-{uuid.uuid4().hex[:12]}" for _ in range(CONVERSATIONS)]
+    answered: Dict[str, List[int]] = {sender: [] for sender in senders}
+    failures: List[str] = []
+    lock = threading.Lock()
+
+    def talk(index: int, sender: str) -> None:
+        for turn, text in enumerate(MESSAGES[:TURNS]):
+            instance = (a, b)[(index + turn) % 2]  # each conversation moves from one instance to the other
+            reply = instance.post(sender, text)
+            with lock:
+                if reply.status_code != 200:
+                    failures.append(f"{reply.status_code}")
+                answered[sender].append(len(reply.json()) if reply.status_code == 200 else -1)
+
+    def race(sender: str) -> None:
+        # Two messages of one conversation at the same moment, one on each instance.
+        barrier = threading.Barrier(2)
+
+        def send(instance: RasaProcess, text: str) -> None:
+            barrier.wait()
+            reply = instance.post(sender, text)
+            with lock:
+                answered[sender].append(len(reply.json()) if reply.status_code == 200 else -1)
+
+        threads = [threading.Thread(target=send, args=(i, t)) for i, t in ((a, "merci"), (b, "shukran"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(talk, range(CONVERSATIONS), senders))
+    for sender in senders[:5]:
+        race(sender)
+
+    assert failures == []
+    for sender in senders:
+        expected = TURNS + (2 if sender in senders[:5] else 0)
+        assert len(answered[sender]) == expected and all(n > 0 for n in answered[sender]), answered[sender]
+
+    events = stored(cluster.tracker_url)
+    for sender in senders:
+        turns = turns_of(events[sender])
+        expected = TURNS + (2 if sender in senders[:5] else 0)
+        # Every message stored once, and each turn whole: its actions end with listening before the next message.
+        assert len(turns) == expected, events[sender]
+        assert all(turn and turn[-1] == "action:action_listen" for turn in turns), events[sender]
+
+    # The event stream carries every event the store holds for these conversations, once. (Two instances
+    # publish in the background, so one conversation's turns may arrive out of order: a consumer orders them by
+    # their timestamps, as the store does by id.)
+    published = streamed(cluster.queue)
+    for sender in senders:
+        assert sorted(published.get(sender, [])) == sorted(events[sender]), sender
