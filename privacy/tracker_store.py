@@ -71,6 +71,23 @@ class StoreHealth:
         self.ok = True
 
 
+# Rasa's events table indexes sender_id alone. Each turn reads the latest session start of the conversation
+# (sender_id, type_name, max timestamp), then its events since (sender_id, timestamp ≥ start), and the purge
+# deletes by time: without these, a turn reads every event of the conversation and the purge the whole table.
+EVENT_INDEXES = {
+    "ix_events_sender_type_timestamp": "sender_id, type_name, timestamp",
+    "ix_events_sender_timestamp": "sender_id, timestamp",
+    "ix_events_timestamp": "timestamp",
+}
+
+
+def ensure_indexes(engine: sa.engine.Engine) -> None:
+    """Add the indexes the tracker store's queries need to Rasa's events table (idempotent, at start)."""
+    with engine.begin() as connection:
+        for name, columns in EVENT_INDEXES.items():
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON events ({columns})")
+
+
 _stores: List["PrivateSQLTrackerStore"] = []
 
 
@@ -103,6 +120,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             logging.getLogger(ours).setLevel(logging.getLogger("rasa").getEffectiveLevel())
         _sqlite_folder(host)
         super().__init__(domain=domain, host=host, **kwargs)
+        ensure_indexes(self.engine)
         self.health = StoreHealth()
         _stores.append(self)
 

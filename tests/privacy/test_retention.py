@@ -219,3 +219,13 @@ def test_purging_before_the_first_conversation_of_a_new_install_deletes_nothing(
     assert finished.returncode == 0, finished.stderr
     assert "Retention 90 days: deleted 0 conversation events" in finished.stderr
     assert not (tmp_path / "var").exists()
+
+
+def test_the_store_adds_the_indexes_a_turn_and_the_purge_need_once(tracker_store_url: str) -> None:
+    from privacy.tracker_store import EVENT_INDEXES
+
+    for _ in range(2):  # a second start (another instance, a restart) finds them there and changes nothing
+        opened = PrivateSQLTrackerStore(domain=DOMAIN, host=tracker_store_url)
+        indexes = {index["name"] for index in sa.inspect(opened.engine).get_indexes("events")}
+        opened.engine.dispose()
+        assert set(EVENT_INDEXES) <= indexes
