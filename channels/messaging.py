@@ -11,6 +11,8 @@
   the option (`Choices`).
 - The platforms retry their webhooks: a message id seen before is dropped (`SeenMessages`);
   an id is marked as seen only once its message has been accepted for handling.
+- What the channels remember between webhooks (seen ids, offered options, identity links) lives
+  in `channels.state`: this process's memory, or Redis shared by every Rasa instance.
 - A request body is read only up to TAWJIH_MAX_BODY_BYTES (`read_body`).
 - Replies go out through one pooled HTTP client per channel (`PlatformClient`), with a timeout
   on every try and the shared retry-with-deadline policy (`outbound.retry`).
@@ -24,8 +26,6 @@ import hmac
 import json
 import logging
 import re
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -34,6 +34,7 @@ from sanic.request import Request
 
 from channels.payloads import intent_payload
 from channels.settings import rasa_settings
+from channels.state import MemoryStore, StateStore, StateUnavailable, state_key
 from language.register import DARIJA_ARABIC, DARIJA_LATIN, FRENCH, detect_register
 from outbound.retry import DeadlineExceeded, RetryableError, RetryPolicy, retryable_status
 
@@ -52,6 +53,9 @@ PICK_A_NUMBER = {
 LIST_BUTTON = {FRENCH: "Choisir", DARIJA_LATIN: "Khtar", DARIJA_ARABIC: "ختار"}
 # How long a link between identifiers (a number that went with a BSUID, an announced change) is kept.
 LINK_TTL_SECONDS = 90 * 24 * 3600
+# How long a message id is remembered (the platforms' retries stop well before), and the options offered.
+SEEN_TTL_SECONDS = 24 * 3600
+CHOICES_TTL_SECONDS = 24 * 3600
 
 
 def _keyed(channel: str, what: str) -> str:
@@ -144,118 +148,126 @@ def split_text(text: str, limit: int) -> List[str]:
     return pieces
 
 
-class _Expiring:
-    """A bounded map whose entries expire: memory stays flat whatever the traffic."""
-
-    def __init__(self, ttl_seconds: float, max_entries: int) -> None:
-        self.ttl = ttl_seconds
-        self.max_entries = max_entries
-        self._items: "OrderedDict[str, tuple]" = OrderedDict()
-
-    def _purge(self, now: float) -> None:
-        while self._items and (len(self._items) > self.max_entries or next(iter(self._items.values()))[0] < now):
-            self._items.popitem(last=False)
-
-    def put(self, key: str, value: object) -> None:
-        now = time.monotonic()
-        self._items.pop(key, None)
-        self._items[key] = (now + self.ttl, value)
-        self._purge(now)
-
-    def get(self, key: str) -> Optional[object]:
-        now = time.monotonic()
-        self._purge(now)
-        entry = self._items.get(key)
-        return entry[1] if entry else None
-
-    def pop(self, key: str) -> None:
-        self._items.pop(key, None)
-
-
 class SeenMessages:
-    """Message ids already accepted (the platforms retry a webhook until it is acknowledged)."""
+    """Message ids already accepted (the platforms retry a webhook until it is acknowledged).
 
-    def __init__(self, ttl_seconds: float = 24 * 3600, max_entries: int = 100_000) -> None:
-        self._seen = _Expiring(ttl_seconds, max_entries)
+    Raises ``StateUnavailable`` when the store cannot be reached: the caller then refuses the
+    delivery (503) rather than acknowledge a message it cannot tell from a retry."""
 
-    def seen(self, message_id: str) -> bool:
-        return self._seen.get(message_id) is not None
+    def __init__(self, channel: str, store: Optional[StateStore] = None, ttl_seconds: float = SEEN_TTL_SECONDS) -> None:
+        self.channel = channel
+        self.store = store or MemoryStore()
+        self.ttl = ttl_seconds
 
-    def accept(self, message_id: str) -> None:
+    def _key(self, message_id: str) -> str:
+        return state_key(self.channel, "seen", message_id)
+
+    async def seen(self, message_id: str) -> bool:
+        return await self.store.get(self._key(message_id)) is not None
+
+    async def accept(self, message_id: str) -> None:
         """Called once the message is on its way to being handled, never before."""
-        self._seen.put(message_id, True)
+        await self.store.put(self._key(message_id), True, self.ttl)
 
-    def first_time(self, message_id: str) -> bool:
-        if self.seen(message_id):
-            return False
-        self.accept(message_id)
-        return True
+    async def first_time(self, message_id: str) -> bool:
+        """Marks the id as accepted and says whether this call was the first to: of two instances
+        receiving the same delivery at once, exactly one gets True (atomic in the store)."""
+        return await self.store.put_if_absent(self._key(message_id), True, self.ttl)
 
 
 class Identities:
     """Which conversation a person's message belongs to.
 
     A person is keyed on their BSUID when the platform gives one (it stays when a phone number
-    appears in or disappears from the webhooks), on their number otherwise. Links, kept in memory as
-    hashes only, tie further identifiers to a conversation: the number that came with a BSUID (so a
-    later message with the number alone finds the same conversation), and the new number or BSUID
-    WhatsApp announces when a person changes either. A message with a BSUID never follows a link
-    of its number: a recycled number must not lead a stranger into someone else's conversation."""
+    appears in or disappears from the webhooks), on their number otherwise. Links, kept as hashes
+    only (in the channel state store), tie further identifiers to a conversation: the number that
+    came with a BSUID (so a later message with the number alone finds the same conversation), and the
+    new number or BSUID WhatsApp announces when a person changes either. A message with a BSUID never
+    follows a link of its number: a recycled number must not lead a stranger into someone else's
+    conversation. Raises ``StateUnavailable`` when the store cannot be reached."""
 
-    def __init__(self, channel: str, ttl_seconds: float = LINK_TTL_SECONDS, max_entries: int = 100_000) -> None:
+    def __init__(self, channel: str, store: Optional[StateStore] = None, ttl_seconds: float = LINK_TTL_SECONDS) -> None:
         self.channel = channel
-        self._links = _Expiring(ttl_seconds, max_entries)
+        self.store = store or MemoryStore()
+        self.ttl = ttl_seconds
+
+    def _key(self, conversation: str) -> str:
+        return state_key(self.channel, "link", conversation)
+
+    async def _link(self, own: str, found: str) -> None:
+        await self.store.put(self._key(own), found, self.ttl)
 
     def _own(self, person: Person) -> str:
         if person.user_id:
             return user_conversation_id(self.channel, person.user_id)
         return conversation_id(self.channel, person.phone)
 
-    def _resolve(self, person: Person) -> str:
+    async def _resolve(self, person: Person) -> str:
         own = self._own(person)
-        linked = self._links.get(own)
+        linked = await self.store.get(self._key(own))
         return linked if isinstance(linked, str) else own
 
-    def conversation(self, person: Person) -> str:
+    async def conversation(self, person: Person) -> str:
         """The conversation of a person's message (ValueError for a message naming nobody)."""
         if not person:
             raise ValueError("a message without a sender")
-        found = self._resolve(person)
+        found = await self._resolve(person)
         if person.user_id and person.phone:
-            self._links.put(conversation_id(self.channel, person.phone), found)
+            await self._link(conversation_id(self.channel, person.phone), found)
         if found != self._own(person):
-            self._links.put(self._own(person), found)  # a link in use is kept
+            await self._link(self._own(person), found)  # a link in use is kept
         return found
 
-    def changed(self, previous: Person, new: Person) -> Optional[str]:
+    async def changed(self, previous: Person, new: Person) -> Optional[str]:
         """WhatsApp announced that ``previous`` is now ``new``: their messages go on in the same conversation."""
         if not previous or not new:
             return None
-        found = self._resolve(previous)
+        found = await self._resolve(previous)
         if new.user_id:
-            self._links.put(user_conversation_id(self.channel, new.user_id), found)
+            await self._link(user_conversation_id(self.channel, new.user_id), found)
         if new.phone:
-            self._links.put(conversation_id(self.channel, new.phone), found)
+            await self._link(conversation_id(self.channel, new.phone), found)
         return found
 
 
 class Choices:
-    """The options last offered to each conversation, so that "2" picks the second one."""
+    """The options last offered to each conversation, so that "2" picks the second one.
 
-    def __init__(self, ttl_seconds: float = 24 * 3600, max_entries: int = 100_000) -> None:
-        self._offered = _Expiring(ttl_seconds, max_entries)
+    A convenience, never a reason to fail a turn: with the store unreachable, nothing is offered and
+    a typed number goes to Rasa as typed (said once per failure in the log, with the error's kind)."""
 
-    def offer(self, conversation: str, payloads: List[str]) -> None:
-        if payloads:
-            self._offered.put(conversation, list(payloads))
-        else:
-            self._offered.pop(conversation)
+    def __init__(
+        self, channel: str, store: Optional[StateStore] = None, ttl_seconds: float = CHOICES_TTL_SECONDS
+    ) -> None:
+        self.channel = channel
+        self.store = store or MemoryStore()
+        self.ttl = ttl_seconds
 
-    def resolve(self, conversation: str, text: str) -> str:
+    def _key(self, conversation: str) -> str:
+        return state_key(self.channel, "choices", conversation)
+
+    async def offer(self, conversation: str, payloads: List[str]) -> None:
+        try:
+            if payloads:
+                await self.store.put(self._key(conversation), list(payloads), self.ttl)
+            else:
+                await self.store.pop(self._key(conversation))
+        except StateUnavailable as error:
+            logger.warning("%s: the options offered could not be kept (%s).", self.channel, error.kind)
+
+    async def resolve(self, conversation: str, text: str) -> str:
         """The payload of the option a typed number names, or the text unchanged."""
         match = _TYPED_NUMBER.match(text or "")
-        payloads = self._offered.get(conversation)
-        if match and isinstance(payloads, list) and 1 <= int(match.group(1)) <= len(payloads):
+        if not match:
+            return text
+        try:
+            payloads = await self.store.get(self._key(conversation))
+        except StateUnavailable as error:
+            logger.warning(
+                "%s: the options offered could not be read (%s); the text goes as typed.", self.channel, error.kind
+            )
+            return text
+        if isinstance(payloads, list) and 1 <= int(match.group(1)) <= len(payloads):
             return str(payloads[int(match.group(1)) - 1])
         return text
 

@@ -52,8 +52,19 @@ class RasaSettings(BaseSettings):
     platform_attempts: int = Field(3, env="TAWJIH_PLATFORM_ATTEMPTS", ge=1, le=10)
     platform_deadline_seconds: float = Field(30.0, env="TAWJIH_PLATFORM_DEADLINE_SECONDS", gt=0)
 
+    # Where the WhatsApp channels remember seen message ids, offered options and identity links:
+    # a redis:// (or rediss://, unix://) URL shared by every Rasa instance; unset, this process's memory.
+    channel_state_url: str = Field("", env="TAWJIH_CHANNEL_STATE_URL")
+
     class Config:
         case_sensitive = False
+
+    @validator("channel_state_url")
+    def _a_redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
 
     @validator("whatsapp_api_base", "twilio_api_base")
     def _no_trailing_slash(cls, value: str) -> str:

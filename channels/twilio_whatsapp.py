@@ -47,6 +47,7 @@ from channels.messaging import (
     split_text,
 )
 from channels.settings import RasaSettings, rasa_settings, report_missing
+from channels.state import StateUnavailable, close_state_stores, state_store
 from channels.turns import deliver
 
 logger = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class TwilioWhatsAppOutput(OutputChannel):
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
-        self.choices.offer(self.conversation, button_payloads(buttons))
+        await self.choices.offer(self.conversation, button_payloads(buttons))
         await self.send_text_message(recipient_id, numbered(text, [str(b.get("title") or "") for b in buttons]))
 
 
@@ -155,7 +156,7 @@ class TwilioWhatsAppPush(OutputChannel):
         )
         change = handoff_change(message)
         if message.get("adviser_id") is not None:
-            self.channel.choices.offer(recipient_id, [])  # a typed "1" now answers the adviser, not an old button
+            await self.channel.choices.offer(recipient_id, [])  # a typed "1" now answers the adviser, not an old button
         try:
             await output.send_response(recipient_id, message)
         finally:
@@ -197,9 +198,10 @@ class TwilioWhatsAppInput(TwilioInput):
         self.missing = settings.missing(*REQUIRED)
         self.api = TwilioApi(settings)
         self.validator = RequestValidator(settings.twilio_auth_token)
-        self.seen = SeenMessages()
-        self.choices = Choices()
-        self.identities = Identities(self.name())
+        # In memory: one bounded store each; in Redis: the process's one pool for all three.
+        self.seen = SeenMessages(self.name(), state_store(settings.channel_state_url))
+        self.choices = Choices(self.name(), state_store(settings.channel_state_url))
+        self.identities = Identities(self.name(), state_store(settings.channel_state_url))
         self.addresses = Addresses(settings.conversation_id_key)
 
     @property
@@ -218,6 +220,7 @@ class TwilioWhatsAppInput(TwilioInput):
         @webhook.listener("after_server_stop")
         async def close_client(*_: Any) -> None:
             await self.api.client.close()
+            await close_state_stores()
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
@@ -237,11 +240,16 @@ class TwilioWhatsAppInput(TwilioInput):
             person = person_from(bare)
             if not (person and message_id and text is not None):
                 logger.warning("Twilio: a signed request without a sender, a message id or content was skipped.")
-            elif not self.seen.seen(message_id):
-                # Worked out before the message is marked as seen: whatever fails, fails before the 200.
-                conversation = self.identities.conversation(person)
-                self.seen.accept(message_id)
-                request.app.add_task(self._handle(address, conversation, text, on_new_message))
+            else:
+                try:
+                    # Worked out before the message is claimed: whatever fails, fails before the 200.
+                    if not await self.seen.seen(message_id):
+                        conversation = await self.identities.conversation(person)
+                        if await self.seen.first_time(message_id):  # one instance of several wins
+                            request.app.add_task(self._handle(address, conversation, text, on_new_message))
+                except StateUnavailable as error:
+                    logger.warning("Twilio: the channel state store is unreachable (%s); answered 503.", error.kind)
+                    return response.text("try again later", status=503)
             # An empty TwiML answer: the replies go through the REST API.
             return response.text("<Response/>", content_type="application/xml")
 
@@ -251,8 +259,8 @@ class TwilioWhatsAppInput(TwilioInput):
         self, address: str, conversation: str, text: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         try:
-            chosen = self.choices.resolve(conversation, text)
-            self.choices.offer(conversation, [])
+            chosen = await self.choices.resolve(conversation, text)
+            await self.choices.offer(conversation, [])
             await self.addresses.refresh(conversation, self.name(), {"address": address})
             output = TwilioWhatsAppOutput(
                 self.api,

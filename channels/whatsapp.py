@@ -3,7 +3,8 @@
 GET answers Meta's verification challenge. POST refuses a body over TAWJIH_MAX_BODY_BYTES (413)
 before reading it, checks `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the app
 secret), acknowledges at once and handles the messages off the request path; a retried delivery
-is dropped by message id, status callbacks are ignored. Every message goes to Rasa through
+is dropped by message id (answered 503 while the store of seen ids, `channels.state`, is
+unreachable: Meta retries), status callbacks are ignored. Every message goes to Rasa through
 `channels.turns.deliver` (length limit, a kind word when a part is down).
 
 People are named by their phone number, their business-scoped user id (BSUID, since WhatsApp
@@ -52,6 +53,7 @@ from channels.messaging import (
     split_text,
 )
 from channels.settings import RasaSettings, rasa_settings, report_missing
+from channels.state import StateUnavailable, close_state_stores, state_store
 from channels.turns import deliver
 
 logger = logging.getLogger(__name__)
@@ -138,7 +140,7 @@ class WhatsAppPush(OutputChannel):
         )
         change = handoff_change(message)
         if message.get("adviser_id") is not None:
-            self.channel.choices.offer(recipient_id, [])  # a typed "1" now answers the adviser, not an old button
+            await self.channel.choices.offer(recipient_id, [])  # a typed "1" now answers the adviser, not an old button
         try:
             await output.send_response(recipient_id, message)
         finally:
@@ -214,7 +216,7 @@ class WhatsAppOutput(OutputChannel):
     ) -> None:
         titles = [str(b.get("title") or "") for b in buttons]
         payloads = button_payloads(buttons)
-        self.choices.offer(self.conversation, payloads)
+        await self.choices.offer(self.conversation, payloads)
         if len(text) > INTERACTIVE_BODY_LIMIT or not text.strip():
             await self.send_text_message(recipient_id, numbered(text, titles))
         elif len(buttons) <= MAX_REPLY_BUTTONS and all(len(t) <= REPLY_BUTTON_TITLE for t in titles):
@@ -377,9 +379,10 @@ class WhatsAppInput(InputChannel):
         self.settings = settings
         self.missing = settings.missing(*REQUIRED)
         self.api = GraphApi(settings)
-        self.seen = SeenMessages()
-        self.choices = Choices()
-        self.identities = Identities(self.name())
+        # In memory: one bounded store each; in Redis: the process's one pool for all three.
+        self.seen = SeenMessages(self.name(), state_store(settings.channel_state_url))
+        self.choices = Choices(self.name(), state_store(settings.channel_state_url))
+        self.identities = Identities(self.name(), state_store(settings.channel_state_url))
         self.addresses = Addresses(settings.conversation_id_key)
 
     @property
@@ -397,6 +400,7 @@ class WhatsAppInput(InputChannel):
         @webhook.listener("after_server_stop")
         async def close_client(*_: Any) -> None:
             await self.api.client.close()
+            await close_state_stores()
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -427,32 +431,47 @@ class WhatsAppInput(InputChannel):
                 return response.text("bad request", status=400)
             if delivery.anonymous:
                 logger.warning("WhatsApp: %s message(s) named no sender and cannot be answered.", delivery.anonymous)
-            for change in delivery.changes:
-                if not self.seen.seen(change.message_id):
-                    self.identities.changed(change.previous, change.new)
-                    self.seen.accept(change.message_id)
             # Conversation ids are worked out here, inside the request: whatever fails, fails before
             # the 200, and Meta delivers the message again.
             accepted: List[Tuple[Incoming, str]] = []
-            for message in delivery.messages:
-                if self.seen.seen(message.message_id) or any(m.message_id == message.message_id for m, _ in accepted):
-                    continue
-                accepted.append((message, self.identities.conversation(message.person)))
-            for message, _ in accepted:
-                self.seen.accept(message.message_id)
-            if accepted:
-                request.app.add_task(self._handle(accepted, on_new_message))
+            try:
+                await self._accept(delivery, accepted)
+            except StateUnavailable as error:
+                logger.warning("WhatsApp: the channel state store is unreachable (%s); answered 503.", error.kind)
+                return response.text("try again later", status=503)
+            finally:
+                # What was claimed is handled, even when the rest fails: Meta's retry skips it as seen.
+                if accepted:
+                    request.app.add_task(self._handle(accepted, on_new_message))
             return response.text("ok")
 
         return webhook
+
+    async def _accept(self, delivery: Delivery, accepted: List[Tuple[Incoming, str]]) -> None:
+        """Follow the announced identity changes, then claim the new messages (appended to ``accepted``).
+
+        A message id is claimed atomically, once its conversation is known: of two instances that
+        receive the same delivery, one handles it."""
+        for change in delivery.changes:
+            if not await self.seen.seen(change.message_id):
+                await self.identities.changed(change.previous, change.new)
+                await self.seen.accept(change.message_id)
+        fresh: List[Tuple[Incoming, str]] = []
+        for message in delivery.messages:
+            if any(m.message_id == message.message_id for m, _ in fresh) or await self.seen.seen(message.message_id):
+                continue
+            fresh.append((message, await self.identities.conversation(message.person)))
+        for message, conversation in fresh:
+            if await self.seen.first_time(message.message_id):
+                accepted.append((message, conversation))
 
     async def _handle(
         self, messages: List[Tuple[Incoming, str]], on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         for message, conversation in messages:
             try:
-                text = self.choices.resolve(conversation, message.text)
-                self.choices.offer(conversation, [])
+                text = await self.choices.resolve(conversation, message.text)
+                await self.choices.offer(conversation, [])
                 # A person in a handoff who writes from a new number is still reached (nothing if none is kept).
                 await self.addresses.refresh(conversation, self.name(), address_of(message.person))
                 output = WhatsAppOutput(

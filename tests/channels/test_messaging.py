@@ -56,45 +56,47 @@ def test_bsuids_are_told_from_numbers() -> None:
     assert "2126" not in repr(Person("212612345678", BSUID)) and "MA." not in repr(Person("1", BSUID))
 
 
-def test_one_person_keeps_one_conversation_when_the_number_comes_and_goes(settings_env: SetEnv) -> None:
+async def test_one_person_keeps_one_conversation_when_the_number_comes_and_goes(settings_env: SetEnv) -> None:
     people = Identities("whatsapp")
-    with_number = people.conversation(Person("212612345678", BSUID))
+    with_number = await people.conversation(Person("212612345678", BSUID))
     assert with_number == user_conversation_id("whatsapp", BSUID)  # keyed on the BSUID
-    assert people.conversation(Person(user_id=BSUID)) == with_number  # the number withheld
-    assert people.conversation(Person(phone="212612345678")) == with_number  # only the number (older payloads)
-    assert Identities("whatsapp").conversation(Person(user_id=BSUID)) == with_number  # after a restart too
+    assert await people.conversation(Person(user_id=BSUID)) == with_number  # the number withheld
+    assert await people.conversation(Person(phone="212612345678")) == with_number  # only the number (older payloads)
+    assert await Identities("whatsapp").conversation(Person(user_id=BSUID)) == with_number  # after a restart too
     with pytest.raises(ValueError):
-        people.conversation(Person())
+        await people.conversation(Person())
 
 
-def test_a_recycled_number_does_not_lead_into_someone_elses_conversation(settings_env: SetEnv) -> None:
+async def test_a_recycled_number_does_not_lead_into_someone_elses_conversation(settings_env: SetEnv) -> None:
     people = Identities("whatsapp")
-    first = people.conversation(Person("212612345678", BSUID))
-    stranger = people.conversation(Person("212612345678", "MA.99999999999999999999"))
+    first = await people.conversation(Person("212612345678", BSUID))
+    stranger = await people.conversation(Person("212612345678", "MA.99999999999999999999"))
     assert stranger != first
-    assert people.conversation(Person(phone="212612345678")) == stranger  # the number is theirs now
+    assert await people.conversation(Person(phone="212612345678")) == stranger  # the number is theirs now
 
 
-def test_announced_changes_keep_the_conversation(settings_env: SetEnv) -> None:
+async def test_announced_changes_keep_the_conversation(settings_env: SetEnv) -> None:
     people = Identities("whatsapp")
-    first = people.conversation(Person("212612345678", BSUID))
+    first = await people.conversation(Person("212612345678", BSUID))
     # user_changed_number: a new number, and with it a new BSUID
-    assert people.changed(Person("212612345678", BSUID), Person("212700000001", "MA.222")) == first
-    assert people.conversation(Person("212700000001", "MA.222")) == first
+    assert await people.changed(Person("212612345678", BSUID), Person("212700000001", "MA.222")) == first
+    assert await people.conversation(Person("212700000001", "MA.222")) == first
     # user_changed_user_id: a new BSUID alone
-    assert people.changed(Person(user_id="MA.222"), Person(user_id="MA.333")) == first
-    assert people.conversation(Person(user_id="MA.333")) == first
-    assert people.changed(Person(), Person(user_id="MA.444")) is None
+    assert await people.changed(Person(user_id="MA.222"), Person(user_id="MA.333")) == first
+    assert await people.conversation(Person(user_id="MA.333")) == first
+    assert await people.changed(Person(), Person(user_id="MA.444")) is None
 
 
-def test_a_typed_number_picks_the_offered_option() -> None:
-    choices = Choices()
-    choices.offer("c1", ["/a", "/b", "/c"])
-    assert choices.resolve("c1", " 2 ") == "/b"
-    assert choices.resolve("c1", "2.") == "/b"
-    assert choices.resolve("c1", "4") == "4"  # no such option: the text goes to the NLU as typed
-    assert choices.resolve("c2", "2") == "2"  # another conversation was offered nothing
-    assert choices.resolve("c1", "3ndi 19 3am") == "3ndi 19 3am"
+async def test_a_typed_number_picks_the_offered_option() -> None:
+    choices = Choices("whatsapp")
+    await choices.offer("c1", ["/a", "/b", "/c"])
+    assert await choices.resolve("c1", " 2 ") == "/b"
+    assert await choices.resolve("c1", "2.") == "/b"
+    assert await choices.resolve("c1", "4") == "4"  # no such option: the text goes to the NLU as typed
+    assert await choices.resolve("c2", "2") == "2"  # another conversation was offered nothing
+    assert await choices.resolve("c1", "3ndi 19 3am") == "3ndi 19 3am"
+    await choices.offer("c1", [])  # a new turn: nothing offered any more
+    assert await choices.resolve("c1", "2") == "2"
 
 
 def test_numbered_options_are_introduced_in_the_messages_register() -> None:
@@ -111,9 +113,10 @@ def test_long_text_is_split_at_the_limit_on_a_boundary() -> None:
     assert split_text("x" * 5000, 4096) == ["x" * 4096, "x" * 904]
 
 
-def test_a_message_id_is_handled_once() -> None:
-    seen = SeenMessages()
-    assert seen.first_time("wamid.1") and not seen.first_time("wamid.1") and seen.first_time("wamid.2")
-    assert not seen.seen("wamid.3")  # looking does not mark
-    seen.accept("wamid.3")
-    assert seen.seen("wamid.3")
+async def test_a_message_id_is_handled_once() -> None:
+    seen = SeenMessages("whatsapp")
+    assert await seen.first_time("wamid.1") and not await seen.first_time("wamid.1")
+    assert await seen.first_time("wamid.2")
+    assert not await seen.seen("wamid.3")  # looking does not mark
+    await seen.accept("wamid.3")
+    assert await seen.seen("wamid.3") and not await seen.first_time("wamid.3")
