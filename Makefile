@@ -15,7 +15,7 @@ TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(NLU_TABLES) $(
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup console browser tables train run shell purge test lint format validate stories eval ablation bench-console clean lock
+.PHONY: help setup console browser haproxy cluster tables train run shell purge test lint format validate stories eval ablation bench-console clean lock
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,15 @@ $(MODEL): $(TRAINING_INPUTS) | $(SETUP_STAMP)
 run: setup train ## Set up if needed, train if stale, seed the registry, start every part (restarted if it stops)
 	@scripts/run.sh
 
+cluster: setup train haproxy ## Two Rasa instances and two action servers behind HAProxy on port 5005, on this machine's PostgreSQL, Redis and RabbitMQ
+	@scripts/run.sh --cluster
+
+# The cluster's load balancer: Debian's package, installed like the browser.
+haproxy:
+	@command -v haproxy >/dev/null || (echo "Installing Debian's haproxy for make cluster" && \
+	  ((apt-get update -qq && apt-get install -y haproxy >/dev/null) || sudo apt-get install -y haproxy >/dev/null) || \
+	  (echo "Could not install haproxy: run 'apt-get install haproxy' as root" && exit 1))
+
 shell: setup train ## Chat in the terminal (rasa shell), with the registry and the action server in the background
 	@scripts/run.sh --shell
 
@@ -81,7 +90,7 @@ format: setup ## Reformat the code with ruff
 stories: setup train ## Test stories through NLU and dialogue: rasa test core --fail-on-prediction-errors
 	$(PY) scripts/test_stories.py --model $(MODEL) --stories tests/stories --out results/stories
 
-test: setup browser train lint validate stories ## The whole suite: lint, data validation, test stories, unit, integration and end-to-end tests
+test: setup browser haproxy train lint validate stories ## The whole suite: lint, data validation, test stories, unit, integration and end-to-end tests
 	$(PY) -m pytest
 
 eval: setup ## Train ours and the stock pipeline, score the six held-out sets: F1 per intent and register, city accuracy, latency

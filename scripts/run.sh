@@ -5,6 +5,8 @@
 #   scripts/run.sh registry actions    only these parts (e.g. for `rasa interactive` in another terminal)
 #   scripts/run.sh --shell             the registry and the action server in the background, and
 #                                      `rasa shell` in the foreground; leaving it stops them (make shell)
+#   scripts/run.sh --cluster           two Rasa instances and two action servers behind HAProxy, on the
+#                                      machine's PostgreSQL, Redis and RabbitMQ (make cluster; deploy/cluster/)
 #
 # Every setting has a default here and can be overridden from the environment (README, "Settings").
 set -euo pipefail
@@ -12,8 +14,14 @@ cd "$(dirname "$0")/.."
 mkdir -p var
 
 shell=false
+cluster=false
+procfile=Procfile
 if [ "${1:-}" = "--shell" ]; then
   shell=true
+  shift
+elif [ "${1:-}" = "--cluster" ]; then
+  cluster=true
+  procfile=deploy/cluster/Procfile
   shift
 fi
 
@@ -36,6 +44,20 @@ done
 . "$secrets_file"
 
 export RASA_TELEMETRY_ENABLED=false
+if $cluster; then
+  # The parts every instance shares (README, "Several instances"): point them elsewhere with these variables.
+  pg="${TAWJIH_CLUSTER_POSTGRES:-postgresql://postgres@127.0.0.1:5432}"
+  export TRACKER_STORE_URL="${TRACKER_STORE_URL:-$pg/tawjih_tracker}"
+  export REGISTRY_DATABASE_URL="${REGISTRY_DATABASE_URL:-$pg/tawjih_registry}"
+  export CONSOLE_DATABASE_URL="${CONSOLE_DATABASE_URL:-$pg/tawjih_console}"
+  export LOCK_STORE_URL="${LOCK_STORE_URL:-redis://127.0.0.1:6379/1}"
+  export TAWJIH_CHANNEL_STATE_URL="${TAWJIH_CHANNEL_STATE_URL:-redis://127.0.0.1:6379/2}"
+  export EVENT_BROKER_URL="${EVENT_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672}"
+  export RASA_PORT_1="${RASA_PORT_1:-5006}" RASA_PORT_2="${RASA_PORT_2:-5007}"
+  export ACTION_SERVER_PORT_1="${ACTION_SERVER_PORT_1:-5055}" ACTION_SERVER_PORT_2="${ACTION_SERVER_PORT_2:-5056}"
+  # Each database made once (PostgreSQL's trust or password auth, as the URLs say).
+  .venv/bin/python scripts/cluster_databases.py "$TRACKER_STORE_URL" "$REGISTRY_DATABASE_URL" "$CONSOLE_DATABASE_URL"
+fi
 export RASA_HOST="${RASA_HOST:-127.0.0.1}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_SERVER_PORT="${ACTION_SERVER_PORT:-5055}"
@@ -115,6 +137,13 @@ PY
   exit $?
 fi
 
+if $cluster && [ $# -eq 0 ]; then
+  cat <<MSG
+
+  Tawjih's cluster is starting (Ctrl-C stops everything): two Rasa instances (${RASA_PORT_1}, ${RASA_PORT_2}) and
+  two action servers behind HAProxy on ${RASA_PORT}; PostgreSQL, Redis and RabbitMQ as set in the environment.
+MSG
+fi
 if [ $# -eq 0 ]; then
   cat <<MSG
 
@@ -130,4 +159,4 @@ if [ $# -eq 0 ]; then
 
 MSG
 fi
-exec .venv/bin/python scripts/supervise.py -f Procfile "$@"
+exec .venv/bin/python scripts/supervise.py -f "$procfile" "$@"
