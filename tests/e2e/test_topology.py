@@ -13,7 +13,9 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import socket
+import subprocess
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -22,10 +24,12 @@ from typing import Dict, Iterator, List, Tuple
 
 import aio_pika
 import pytest
+import requests
 
 from tests.conftest import POSTGRES_URL
+from tests.console.conftest import wait_for
 from tests.e2e.conftest import MODEL
-from tests.support.processes import ActionServerProcess, RasaProcess, RegistryProcess
+from tests.support.processes import ROOT, ActionServerProcess, RasaProcess, RegistryProcess, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 REDIS = ("127.0.0.1", 6379)
@@ -51,10 +55,29 @@ def require(name: str, address: Tuple[str, int]) -> None:
 
 
 class Cluster:
-    def __init__(self, instances: List[RasaProcess], tracker_url: str, queue: str) -> None:
-        self.instances = instances
+    def __init__(
+        self,
+        instances: List[RasaProcess],
+        tracker_url: str,
+        queue: str,
+        env: Dict[str, str],
+        actions_url: str,
+        log_dir: Path,
+    ) -> None:
+        self.instances = instances  # the fixture stops what is in this list, restarted instances included
         self.tracker_url = tracker_url
         self.queue = queue
+        self.env = env
+        self.actions_url = actions_url
+        self.log_dir = log_dir
+
+    def restart(self, index: int) -> RasaProcess:
+        """The instance started again on its port, as a supervisor would."""
+        old = self.instances[index]
+        new = RasaProcess(MODEL, self.actions_url, self.tracker_url, self.log_dir, dict(self.env), port=old.port)
+        new.rest_token = self.env["TAWJIH_REST_TOKEN"]
+        self.instances[index] = new
+        return new
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +92,8 @@ def cluster(postgres_schema_url: str, tmp_path_factory: pytest.TempPathFactory, 
         "EVENT_BROKER_URL": f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}",
         "TAWJIH_EVENT_QUEUE": queue,
         "TAWJIH_CONVERSATION_ID_KEY": secrets.token_urlsafe(24),
+        # One REST token for both: a client behind the balancer does not know which instance answers.
+        "TAWJIH_REST_TOKEN": secrets.token_urlsafe(24),
     }
     registry = RegistryProcess(f"sqlite:///{work / 'registry.db'}", log_dir)
     actions = None
@@ -81,7 +106,9 @@ def cluster(postgres_schema_url: str, tmp_path_factory: pytest.TempPathFactory, 
                 for _ in range(2)
             ]
             instances = [future.result() for future in started]
-        yield Cluster(instances, postgres_schema_url, queue)
+        for instance in instances:
+            instance.rest_token = shared["TAWJIH_REST_TOKEN"]
+        yield Cluster(instances, postgres_schema_url, queue, shared, actions.url, log_dir)
     finally:
         for process in (*instances, actions, registry):
             if process is not None:
@@ -206,3 +233,78 @@ def test_conversations_spread_over_two_instances_are_answered_once_and_stored_wh
     published = streamed(cluster.queue)
     for sender in senders:
         assert sorted(published.get(sender, [])) == sorted(events[sender]), sender
+
+
+# --- behind the balancer: one instance killed in the middle of the load ---------------------------------------
+class Balancer:
+    """HAProxy with `make cluster`'s configuration, in front of the two instances."""
+
+    def __init__(self, cluster: Cluster, log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "RASA_PORT": str(self.port),
+            "RASA_PORT_1": str(cluster.instances[0].port),
+            "RASA_PORT_2": str(cluster.instances[1].port),
+        }
+        self.log = (log_dir / f"haproxy-{self.port}.log").open("wb")
+        haproxy = shutil.which("haproxy")
+        assert haproxy, "Debian's haproxy is needed (make test installs it)"
+        self.process = subprocess.Popen(
+            [haproxy, "-W", "-db", "-f", str(ROOT / "deploy" / "cluster" / "haproxy.cfg")],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: reachable(("127.0.0.1", self.port)), timeout=30)
+
+    def post(self, token: str, sender: str, text: str) -> requests.Response:
+        return requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        self.log.close()
+
+
+def test_an_instance_killed_under_load_leaves_the_conversations_to_the_other_and_comes_back(
+    cluster: Cluster, log_dir: Path
+) -> None:
+    a, b = cluster.instances
+    token = cluster.env["TAWJIH_REST_TOKEN"]
+    balancer = Balancer(cluster, log_dir)
+    try:
+        senders = [f"killed-{uuid.uuid4().hex[:12]}" for _ in range(10)]
+        statuses: Dict[str, List[int]] = {sender: [] for sender in senders}
+
+        def say(sender: str, text: str) -> None:
+            statuses[sender].append(balancer.post(token, sender, text).status_code)
+
+        def everyone(text: str) -> None:
+            with ThreadPoolExecutor(10) as pool:
+                list(pool.map(lambda sender: say(sender, text), senders))
+
+        everyone("salam")
+        a.process.kill()  # no goodbye: the balancer finds out by itself
+        a.process.wait(30)
+        for text in MESSAGES[1:4]:
+            everyone(text)
+        assert all(codes == [200] * 4 for codes in statuses.values()), statuses
+        events = stored(cluster.tracker_url)
+        for sender in senders:
+            assert len(turns_of(events[sender])) == 4, events[sender]  # every turn stored, nothing lost
+
+        # Started again, the instance takes traffic again: with the other one stopped, everything goes to it.
+        cluster.restart(0)
+        b.stop()
+        wait_for(lambda: balancer.post(token, senders[0], "merci").status_code == 200, timeout=30)
+        everyone("merci")
+        assert all(codes[-1] == 200 for codes in statuses.values()), statuses
+    finally:
+        balancer.stop()
