@@ -15,7 +15,7 @@ TRAINING_INPUTS := config.yml domain.yml registry/catalogue.yml $(NLU_TABLES) $(
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup console browser haproxy cluster tables train run shell purge test lint format validate stories eval ablation bench-console clean lock
+.PHONY: help setup console browser haproxy cluster tables train run shell purge test lint format validate stories eval ablation bench-console bench clean lock
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -102,6 +102,10 @@ ablation: setup ## make eval, plus ours without the normaliser, with spaCy vecto
 # BENCH_CONSOLE_ARGS="--postgres postgresql://postgres@127.0.0.1:5432/test" for PostgreSQL (throwaway schemas).
 bench-console: setup ## Staff console on 100,000 events / 5,000 sessions: index build, update, list/filter/transcript p50/p95
 	$(PY) -m bench.console $(BENCH_CONSOLE_ARGS)
+
+# BENCH_QUICK=1 for short phases (checks that it works); BENCH_ARGS="--duration 120" and more: python -m bench.turns -h.
+bench: setup train ## Tawjih against the stock rasa init moodbot, same load: turn p50/p95, 50 users, saturation, turn 300, memory
+	$(PY) -m bench.turns $(BENCH_ARGS)
 
 lock: ## Re-pin requirements.lock from requirements.in (needs the network to PyPI)
 	rm -rf /tmp/tawjih-lock && $$(scripts/find-python.sh) -m venv /tmp/tawjih-lock
