@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from console.handoff import service
 from console.handoff.rasa_api import RasaClient, RasaError
 from console.handoff.summary import remember_before, what_was_sent
+from console.indexer import _set_state, _state
 from console.masking import mask
-from console.models import OPEN_STATUSES, Handoff, HandoffMessage, IndexState
+from console.models import OPEN_STATUSES, Handoff, HandoffMessage
 from console.tracker import EVENTS, StoredEvent, TrackerReader, TrackerUnavailable
 
 logger = logging.getLogger("console.handoff")
@@ -363,16 +364,3 @@ class HandoffWatcher:
             _set_state(session, CURSOR, str(cursor))
             _set_state(session, CURSOR_EVENT, key)
             session.commit()
-
-
-def _state(session: Session, key: str) -> Optional[str]:
-    row = session.get(IndexState, key)
-    return None if row is None else str(row.value)
-
-
-def _set_state(session: Session, key: str, value: str) -> None:
-    row = session.get(IndexState, key)
-    if row is None:
-        session.add(IndexState(key=key, value=value))
-    else:
-        row.value = value
