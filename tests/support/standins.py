@@ -38,6 +38,7 @@ class RecordingServer:
         self._failures_left = 0
         self._failure_status = 503
         self._failure_body: Dict[str, Any] = {"error": "temporarily unavailable"}
+        self._failure_match: Callable[[Recorded], bool] = lambda request: True
         self._slow_left = 0
         self._slow_seconds = 0.0
         server = self
@@ -47,12 +48,11 @@ class RecordingServer:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                recorded = Recorded("POST", self.path, dict(self.headers), body, self.client_address[1])
                 with server._arrived:
-                    server.requests.append(
-                        Recorded("POST", self.path, dict(self.headers), body, self.client_address[1])
-                    )
+                    server.requests.append(recorded)
                     server._arrived.notify_all()
-                    failing = server._failures_left > 0
+                    failing = server._failures_left > 0 and server._failure_match(recorded)
                     server._failures_left -= int(failing)
                     status = server._failure_status if failing else 200
                     slow = server._slow_seconds if server._slow_left > 0 else 0.0
@@ -77,14 +77,22 @@ class RecordingServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def fail_next(self, count: int, status: int = 503, body: Optional[Dict[str, Any]] = None) -> None:
+    def fail_next(
+        self,
+        count: int,
+        status: int = 503,
+        body: Optional[Dict[str, Any]] = None,
+        match: Callable[[Recorded], bool] = lambda request: True,
+    ) -> None:
         """Answer the next ``count`` requests with a 503, as a platform having a bad minute does
         (or with another error status and the platform's error body: a 400 for a message it refuses,
-        e.g. Meta's ``{"error": {"code": 131047}}`` outside the 24-hour window)."""
+        e.g. Meta's ``{"error": {"code": 131047}}`` outside the 24-hour window). With ``match``,
+        only the requests it accepts fail; others (a watcher's notice racing the test) pass."""
         with self._arrived:
             self._failures_left = count
             self._failure_status = status
             self._failure_body = body or {"error": "temporarily unavailable"}
+            self._failure_match = match
 
     def slow_next(self, count: int, seconds: float) -> None:
         """Hold the answer to the next ``count`` requests for ``seconds``."""
