@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-from typing import Awaitable, Callable, Optional
+from typing import Optional
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from registry.api import read, write
 from registry.db import create_engine, session_factory
+from registry.read_cache import ReadCache
 from registry.schemas import Health
 from registry.settings import RegistrySettings
 
@@ -34,19 +34,8 @@ def create_app(settings: Optional[RegistrySettings] = None) -> FastAPI:
     app.include_router(read.router)
     app.include_router(write.router)
 
-    @app.middleware("http")
-    async def etag_revalidation(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Reads carry an ETag of their body; a client that already has it gets 304 and no body."""
-        response = await call_next(request)
-        if request.method != "GET" or response.status_code != 200 or not request.url.path.startswith("/api/"):
-            return response
-        body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        headers["ETag"] = etag
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers={"ETag": etag})
-        return Response(content=body, status_code=200, headers=headers)
+    # Reads built once per catalogue version, with their ETag (304 for a client that has it).
+    app.add_middleware(ReadCache, engine=engine)
 
     @app.get("/health", response_model=Health, tags=["health"])
     def health() -> object:

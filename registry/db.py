@@ -38,7 +38,27 @@ def create_engine(database_url: str) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+    """Sessions that raise the catalogue's version in the transaction of any change they flush."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False, future=True)
+    sa.event.listen(factory, "before_flush", _raise_catalogue_version)
+    sa.event.listen(factory, "do_orm_execute", _raise_catalogue_version_on_bulk_change)
+    return factory
+
+
+def _raise_catalogue_version(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.execute(sa.text("UPDATE catalogue_version SET version = version + 1 WHERE id = 1"))
+
+
+def _raise_catalogue_version_on_bulk_change(state: Any) -> None:
+    """``query(...).delete()`` and ``.update()`` change rows without a flush."""
+    if state.is_delete or state.is_update:
+        state.session.execute(sa.text("UPDATE catalogue_version SET version = version + 1 WHERE id = 1"))
+
+
+def catalogue_version(connection: sa.engine.Connection) -> int:
+    """The number the read cache compares (0 before migration 0003 has filled it)."""
+    return int(connection.execute(sa.text("SELECT version FROM catalogue_version WHERE id = 1")).scalar() or 0)
 
 
 def session_scope(factory: sessionmaker) -> Iterator[Session]:

@@ -163,3 +163,14 @@ class TrainingSession(TimestampedMixin, Base):
 
     programme = relationship(Programme, lazy="joined", innerjoin=True)
     centre = relationship(Centre, lazy="joined", innerjoin=True)
+
+
+class CatalogueVersion(Base):
+    """One row, one number: raised in the transaction of every change to the catalogue (the
+    ``before_flush`` hook of ``registry.db.session_factory``). The read cache keeps an answer only
+    as long as this number has not moved, so a write is seen by the next read of every replica."""
+
+    __tablename__ = "catalogue_version"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    version = sa.Column(sa.BigInteger, nullable=False, default=0)
