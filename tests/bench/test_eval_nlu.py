@@ -1,0 +1,53 @@
+"""`make eval`'s wrong-answer and rephrase figures, and the fallback calibration, on rankings with known answers."""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+from bench.eval_nlu import SEALED_SETS, answer_kinds, calibrate, calibration_point, falls_back, share
+
+Ranking = List[Tuple[str, float]]
+
+
+def test_each_message_is_right_wrong_clarified_or_asked_as_the_assistant_would_answer_it() -> None:
+    gold = ["ask_cost", "ask_cost", "ask_careers", "ask_cost", "greet"]
+    predicted = ["ask_cost", "ask_careers", "nlu_fallback", "nlu_fallback", "nlu_fallback"]
+    rankings: List[Ranking] = [
+        [("ask_cost", 0.9)],
+        [("ask_careers", 0.7), ("ask_cost", 0.2)],
+        [("ask_cost", 0.4), ("ask_careers", 0.38)],  # two-way, the right one offered
+        [("ask_sessions", 0.4), ("ask_careers", 0.3)],  # two-way, neither is right
+        [("greet", 0.3), ("thank", 0.25)],  # greetings are not offered as buttons: asked to rephrase
+    ]
+    kinds = answer_kinds(gold, predicted, rankings)
+    assert kinds == ["right", "wrong", "clarified_right", "clarified", "asked"]
+    assert share(kinds, range(5), "wrong") == 0.2
+    assert share(kinds, range(5), "asked", "clarified", "clarified_right") == 0.6
+
+
+def test_the_fallback_rule_is_rasas_threshold_and_ambiguity() -> None:
+    assert falls_back([("ask_cost", 0.39), ("ask_careers", 0.1)], threshold=0.4, ambiguity=0.0)
+    assert not falls_back([("ask_cost", 0.41), ("ask_careers", 0.1)], threshold=0.4, ambiguity=0.0)
+    assert falls_back([("ask_cost", 0.5), ("ask_careers", 0.46)], threshold=0.4, ambiguity=0.05)
+    assert not falls_back([("ask_cost", 0.5), ("ask_careers", 0.44)], threshold=0.4, ambiguity=0.05)
+
+
+def test_calibration_picks_the_fewest_wrong_answers_within_the_rephrase_budget() -> None:
+    # 100 messages: 90 sure and right, 6 wrong at 0.55, 4 right at 0.45. A threshold above 0.55 stops
+    # the 6 wrong answers but asks back 10 % (over the 6 % budget); 0.50 asks back 4 %, keeps 6 wrong.
+    rankings = (
+        [("french", "ask_cost", [("ask_cost", 0.95), ("ask_careers", 0.02)])] * 90
+        + [("french", "ask_cost", [("ask_careers", 0.55), ("greet", 0.1)])] * 6
+        + [("french", "ask_cost", [("ask_cost", 0.45), ("greet", 0.1)])] * 4
+    )
+    assert calibration_point(rankings, 0.6, 0.0)["asked"] == 0.10
+    calibration = calibrate(rankings)
+    chosen = calibration["chosen"]
+    assert chosen["asked"] <= 0.06 and chosen["wrong"] == 0.06
+    assert (
+        calibration_point(rankings, 0.3, 0.0)["wrong"] == 0.06 and calibration_point(rankings, 0.3, 0.0)["asked"] == 0
+    )
+
+
+def test_the_honest_sets_are_sealed() -> None:
+    assert {"blind_e.yml", "blind_f.yml"} <= SEALED_SETS
