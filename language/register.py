@@ -1,7 +1,7 @@
 """Which register a message is written in: French, Darija in Latin letters, or Darija in Arabic script.
 
 Mixed messages take the register of their Darija part. A message with no letters at all
-(emoji, digits) has no register, so the conversation keeps the one it had.
+(emoji, digits), or only in English, has no register, so the conversation keeps the one it had.
 """
 
 from __future__ import annotations
@@ -57,6 +57,24 @@ _DARIJA_SHAPES = re.compile(
 # about the register; with the catalogue's Latin names ("agadir", "bac") and numbers they leave
 # the conversation's register as it was.
 SHARED_WORDS = frozenset("ah ahh ahhh ok okay oki okey la merci mrc mercii stop bac lbac bts dts".split())
+# English words and short phrases Moroccan youth mix in ("human please", "are you a bot", "delete my
+# data", "how much"). English is not a reply register: a message written only in these words says
+# nothing of the register, so the conversation keeps its own (French for a first message).
+ENGLISH_WORDS = frozenset(
+    """
+    a an the is are am was be do does did can could will would i im i'm me my mine you u your ur r it its it's
+    we us our they them this that what whats what's where when why who how which much many any some there here
+    to of in on at for from with about and or not no yes yeah yep yup nope ya please pls plz plse thanks thx
+    thank ty bye goodbye hi hello hey yo sup good morning evening night sorry help need want wanna gonna get
+    talk speak chat human person real agent someone somebody people bot robot ai machine
+    delete erase remove clear forget wipe data info information personal details
+    cost costs price prices pay paid free fee fees money salary earn job jobs work career careers
+    apply application register registration sign up join enroll enrol course courses training program programs
+    programme programmes class classes start starts starting begin date next session sessions
+    center centers centre centres near nearest location address city online phone mobile
+    requirements required need needed diploma degree age old young years year
+    """.split()
+)
 CATALOGUE = Path(__file__).resolve().parents[1] / "registry" / "catalogue.yml"
 
 
@@ -73,22 +91,22 @@ def catalogue_words() -> FrozenSet[str]:
 
 
 def _says_nothing_of_the_register(words: list) -> bool:
-    return all(w.isdigit() or w in SHARED_WORDS or w in catalogue_words() for w in words)
+    """Only digits, words both registers type, catalogue names, or English."""
+    return all(w.isdigit() or w in SHARED_WORDS or w in ENGLISH_WORDS or w in catalogue_words() for w in words)
 
 
 def detect_register(text: str) -> Optional[str]:
     """The register of ``text``, or ``None`` when nothing in it tells (no letters, or only
-    words both French and Darija writers use, such as "ah", "ok", a city's name)."""
+    words both French and Darija writers use, such as "ah", "ok", a city's name, or English)."""
     folded = unicodedata.normalize("NFKC", text).lower()
     if len(_ARABIC_LETTER.findall(folded)) >= 2:
         return DARIJA_ARABIC
     if not _LATIN_LETTER.search(folded):
         return None
-    words = _WORD.findall(folded)
+    words = [_EMPHASIS.sub(r"\1", word.strip("'")) for word in _WORD.findall(folded)]
     if _says_nothing_of_the_register(words):
         return None
     for word in words:
-        word = _EMPHASIS.sub(r"\1", word.strip("'"))
         if word in DARIJA_MARKERS or _ARABIZI_DIGIT_WORD.match(word) or _DARIJA_SHAPES.search(word):
             return DARIJA_LATIN
     return FRENCH

@@ -40,5 +40,25 @@ def test_answers_both_registers_type_keep_the_conversations_register(text: str) 
     assert detect_register(text) is None
 
 
+@pytest.mark.parametrize(
+    "text", ["human please", "are you a bot?", "delete my data pls", "how much", "where", "r u a robot", "thx"]
+)
+def test_english_says_nothing_of_the_register_so_replies_stay_in_the_conversations(text: str) -> None:
+    """English is not a reply register: a Darija conversation's "human please" is answered in Darija."""
+    assert detect_register(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "register"),
+    [
+        ("how much la formation ?", FRENCH),
+        ("how much kat5alles", DARIJA_LATIN),
+        ("human please بغيت نهضر", DARIJA_ARABIC),
+    ],
+)
+def test_english_mixed_with_french_or_darija_takes_their_register(text: str, register: str) -> None:
+    assert detect_register(text) == register
+
+
 def test_long_input_is_handled() -> None:
     assert detect_register("formation " * 5000) == FRENCH
