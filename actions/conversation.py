@@ -22,6 +22,8 @@ from actions.data_rights import (
 )
 from actions.handoff import request_adviser
 from actions.sessions import ActionListSessions
+from language import clarification
+from language.clarification import clarification_between, ranking_without_fallback
 
 FAILURES_BEFORE_ADVISER = 2
 IGNORED_ACTIONS = frozenset({"action_listen", "action_extract_slots"})
@@ -57,7 +59,9 @@ def failures_in_a_row(tracker: Tracker) -> int:
 
 
 class ActionFallback(TawjihAction):
-    """Ask to rephrase with examples; after two misses in a row, offer an adviser."""
+    """Not sure of the question: offer the two likeliest as buttons when they are clear enough
+    (``language.clarification``), else ask to rephrase with examples; after two misses in a row
+    with nothing to offer, offer an adviser."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -68,8 +72,18 @@ class ActionFallback(TawjihAction):
         # "et à Agadir ?" right after a list, or "kenitra" alone: a place the classifier was unsure of.
         if follow_up_for(tracker) is not None or says_only_a_place(tracker.latest_message):
             return await ActionAcknowledgeInform().act(dispatcher, tracker, domain)
+        register = wording.register_of(tracker)
+        two = clarification_between(ranking_without_fallback(tracker.latest_message))
+        if two is not None:
+            first, second = two
+            dispatcher.utter_message(
+                response="utter_clarify",
+                first=clarification.question_part(first, register),
+                second=clarification.question_part(second, register),
+                buttons=[wording.button(clarification.button_title(intent, register), intent) for intent in two],
+            )
+            return []
         if failures_in_a_row(tracker) >= FAILURES_BEFORE_ADVISER:
-            register = wording.register_of(tracker)
             dispatcher.utter_message(
                 response="utter_fallback_offer_adviser", buttons=[wording.adviser_button(register)]
             )

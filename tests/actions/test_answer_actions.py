@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 import requests
@@ -161,6 +161,39 @@ async def test_second_miss_in_a_row_offers_an_adviser() -> None:
     understood = [{"event": "user", "text": "salam", "parse_data": {"intent": {"name": "greet"}}}]
     _, [again] = await run(ActionFallback(), turn("zz", "nlu_fallback", events=fallback_events(1) + understood))
     assert again["response"] == "utter_default"
+
+
+@pytest.mark.parametrize(
+    ("register", "wording"),
+    [
+        ("french", ("connaître le prix de la formation", "connaître les métiers après et ce que gagne un junior")),
+        ("darija_latin", ("t3ref taman dyal la formation", "t3ref lkhdma mn b3d w ch7al kaykhalsou")),
+        ("darija_arabic", ("تعرف الثمن ديال التكوين", "تعرف الخدمة من بعد وشحال كيخلصو")),
+    ],
+)
+async def test_unsure_between_two_questions_asks_which_one_with_a_button_each(
+    register: str, wording: Tuple[str, str]
+) -> None:
+    tracker = turn("ch7al", "nlu_fallback", register, ranking=[("ask_cost", 0.41), ("ask_careers", 0.37)])
+    events, [message] = await run(ActionFallback(), tracker)
+    assert events == []
+    assert message["response"] == "utter_clarify"
+    assert (message["first"], message["second"]) == wording
+    assert [b["payload"] for b in message["buttons"]] == ["/ask_cost", "/ask_careers"]
+    assert all(len(b["title"]) <= 20 for b in message["buttons"])  # WhatsApp's limit for a reply button
+
+
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        [("ask_cost", 0.35), ("out_of_scope", 0.33)],  # one reading is not a question Tawjih answers
+        [("ask_cost", 0.25), ("ask_careers", 0.2), ("ask_sessions", 0.2)],  # unsure of more than two
+        [("greet", 0.4), ("ask_programmes", 0.38)],
+    ],
+)
+async def test_unsure_of_more_than_two_in_scope_readings_asks_to_rephrase(ranking: List[Tuple[str, float]]) -> None:
+    _, [message] = await run(ActionFallback(), turn("bghit chi haja", "nlu_fallback", ranking=ranking))
+    assert message["response"] == "utter_default"
 
 
 async def test_yes_to_a_sessions_offer_lists_the_sessions(registry_env: RegistryProcess) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
@@ -15,9 +15,15 @@ def turn(
     slots: Optional[Dict[str, Any]] = None,
     events: Optional[List[Dict[str, Any]]] = None,
     active_loop: Optional[str] = None,
+    ranking: Optional[List[Tuple[str, float]]] = None,
 ) -> Tracker:
+    """``ranking``: the classifier's (intent, confidence) pairs, as the FallbackClassifier keeps them."""
     found = [{"entity": "register", "value": register}, *(entities or [])]
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.95}, "entities": found}
+    latest: Dict[str, Any] = {"text": text, "intent": {"name": intent, "confidence": 0.95}, "entities": found}
+    if ranking is not None:
+        latest["intent_ranking"] = [{"name": intent, "confidence": 0.95}] + [
+            {"name": name, "confidence": confidence} for name, confidence in ranking
+        ]
     return Tracker(
         sender_id="test-user",
         slots={"register": register, **(slots or {})},
