@@ -138,6 +138,11 @@ def run_rasa(argv: List[str]) -> None:
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     from rasa.__main__ import main as rasa_main
 
+    sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the checkout, as Rasa adds its cwd
+    from scaling import rasa_speedups
+
+    rasa_speedups.install()
+
     sys.argv = argv
     rasa_main()
 
