@@ -76,7 +76,8 @@ def event_broker_section(url: str, queue: str) -> Dict[str, Any]:
     if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
         raise ValueError("EVENT_BROKER_URL must be an amqp://user:password@host[:port] URL")
     return {
-        "type": "pika",
+        # Rasa's pika broker, without message texts in its log (scaling/event_broker.py).
+        "type": "scaling.event_broker.PrivatePikaEventBroker",
         "url": parts.hostname,
         "port": parts.port or 5672,
         "username": urllib.parse.unquote(parts.username or "guest"),

@@ -137,7 +137,7 @@ def test_several_instances_share_a_redis_lock_store_and_a_rabbitmq_broker(clean_
         "password": "p@ss",
     }  # fmt: skip
     assert rasa.endpoints["event_broker"] == {
-        "type": "pika", "url": "rabbit.internal", "port": 5673, "username": "tawjih", "password": "s3cret",
+        "type": "scaling.event_broker.PrivatePikaEventBroker", "url": "rabbit.internal", "port": 5673, "username": "tawjih", "password": "s3cret",
         "queues": ["tawjih_events"],
     }  # fmt: skip
     assert rasa.mode == 0o600  # the passwords are in a file only its owner reads
