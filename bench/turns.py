@@ -21,18 +21,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import shutil
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import asdict, dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from bench import moodbot
 from bench.console import machine
@@ -53,7 +57,8 @@ RESULTS = ROOT / "results" / "bench.json"
 CHART = ROOT / "results" / "bench.png"
 MODEL = ROOT / "models" / "tawjih.tar.gz"
 BOTS = ("moodbot", "tawjih")
-BOT_NAMES = {"moodbot": "stock moodbot", "tawjih": "Tawjih"}
+BOT_NAMES = {"moodbot": "stock moodbot", "tawjih": "Tawjih", "cluster": "Tawjih cluster (2+2, HAProxy)"}
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ QUICK = Settings(one_user_turns=27, duration=15.0, saturation_duration=10.0, ses
 
 
 # --- measuring one bot --------------------------------------------------------------------------------------------
-async def measure(target: Target, settings: Settings, seed: int = 20) -> Dict[str, Any]:
+async def measure(target: Target, settings: Settings, seed: int = 20, long_session: bool = True) -> Dict[str, Any]:
     """Every phase of the load against one bot, in order, through one connection pool."""
     rng = random.Random(seed)
     figures: Dict[str, Any] = {}
@@ -94,14 +99,15 @@ async def measure(target: Target, settings: Settings, seed: int = 20) -> Dict[st
         figures["one_user"] = summarise(turns)
         _say("one user", figures["one_user"])
 
-        turns = await one_session(http, target, settings.session_turns, settings.timeout, "long-session")
-        figures["long_session"] = session_figures(turns, settings.marks)
-        at = figures["long_session"]["at_turn"]
-        print(
-            f"    one session of {settings.session_turns} turns: "
-            + ", ".join(f"turn {mark} {at[str(mark)]['turn_ms']} ms" for mark in settings.marks if str(mark) in at)
-            + f", {figures['long_session']['errors']} errors"
-        )
+        if long_session:
+            turns = await one_session(http, target, settings.session_turns, settings.timeout, "long-session")
+            figures["long_session"] = session_figures(turns, settings.marks)
+            at = figures["long_session"]["at_turn"]
+            print(
+                f"    one session of {settings.session_turns} turns: "
+                + ", ".join(f"turn {mark} {at[str(mark)]['turn_ms']} ms" for mark in settings.marks if str(mark) in at)
+                + f", {figures['long_session']['errors']} errors"
+            )
 
         turns, elapsed = await crowd(
             http, target, settings.users, settings.duration, settings.think_seconds, settings.timeout, "crowd", rng
@@ -148,7 +154,9 @@ def bench_moodbot(settings: Settings, work: Path, project: Optional[Path]) -> Di
     return figures
 
 
-def bench_tawjih(settings: Settings, work: Path) -> Dict[str, Any]:
+def bench_tawjih(settings: Settings, work: Path, postgres_url: Optional[str]) -> Dict[str, Any]:
+    from bench import actions as actions_bench
+    from bench import registry as registry_bench
     from tests.support.processes import ActionServerProcess, RasaProcess, RegistryProcess
 
     if not MODEL.exists():
@@ -169,10 +177,156 @@ def bench_tawjih(settings: Settings, work: Path) -> Dict[str, Any]:
             "actions": rss_mb(actions.process.pid),
             "registry": rss_mb(registry.process.pid),
         }
+        rasa.stop()
+        parts.remove(rasa)
+
+        seconds = 4.0 if settings.quick else 15.0
+        figures["registry"] = registry_bench.measure(registry.url, 10, seconds)
+        loaded = figures["registry"]["loaded"]
+        print(f"    registry, 10 clients: {loaded['requests_per_s']} list requests/s, p50 {loaded['p50_ms']} ms")
+        figures["actions_slow_registry"] = actions_bench.measure(registry.url, work, 0.2, 30, seconds)
+        slow = figures["actions_slow_registry"]
+        print(
+            f"    action server, registry 200 ms late, 30 clients: {slow['calls_per_s']} calls/s, p95 {slow['p95_ms']} ms"
+        )
+
+        if postgres_url:
+            figures["long_session_postgresql"] = long_session_on_postgresql(settings, work, actions.url, postgres_url)
     finally:
         for part in reversed(parts):
             part.stop()
     return figures
+
+
+def long_session_on_postgresql(settings: Settings, work: Path, actions_url: str, postgres_url: str) -> Dict[str, Any]:
+    """The long session again, with the tracker store on PostgreSQL (a throwaway schema)."""
+    from tests.support.processes import RasaProcess
+
+    print(f"  one session of {settings.session_turns} turns with the tracker store on PostgreSQL…")
+    with throwaway_schema(postgres_url) as schema_url:
+        rasa = RasaProcess(MODEL, actions_url, schema_url, work)
+        try:
+            target = Target("tawjih-postgresql", f"{rasa.url}/webhooks/rest/webhook", rasa.rest_headers())
+
+            async def session() -> Dict[str, Any]:
+                async with client(1) as http:
+                    await conversation_turns(http, target, settings.warmup_turns, settings.timeout, "warmup")
+                    turns = await one_session(http, target, settings.session_turns, settings.timeout, "pg-session")
+                return session_figures(turns, settings.marks)
+
+            figures = asyncio.run(session())
+        finally:
+            rasa.stop()
+    at = figures["at_turn"]
+    print(
+        "    "
+        + ", ".join(f"turn {m} {at[str(m)]['turn_ms']} ms" for m in settings.marks if str(m) in at)
+        + f", {figures['errors']} errors"
+    )
+    return figures
+
+
+@contextlib.contextmanager
+def throwaway_schema(postgres_url: str) -> Iterator[str]:
+    import psycopg2
+
+    schema = f"tawjih_bench_{uuid.uuid4().hex[:10]}"
+    connection = psycopg2.connect(postgres_url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{schema}"')
+        separator = "&" if "?" in postgres_url else "?"
+        yield f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        connection.close()
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def bench_cluster(settings: Settings, work: Path, postgres_url: str) -> Dict[str, Any]:
+    """`make cluster`'s topology: two Rasa instances (each with its action server) on one PostgreSQL
+    tracker store, the Redis lock store and the RabbitMQ broker, behind HAProxy; the same load."""
+    from tests.support.processes import ActionServerProcess, RasaProcess, RegistryProcess, free_port
+
+    haproxy = shutil.which("haproxy")
+    if not haproxy:
+        raise SystemExit("make bench needs Debian's haproxy for the cluster (make haproxy installs it).")
+    print("Tawjih's cluster: two Rasa instances and two action servers on PostgreSQL, Redis, RabbitMQ, behind HAProxy…")
+    queue = f"tawjih_bench_{uuid.uuid4().hex[:10]}"
+    shared = {
+        "LOCK_STORE_URL": "redis://127.0.0.1:6379/7",
+        "EVENT_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672",
+        "TAWJIH_EVENT_QUEUE": queue,
+        "TAWJIH_REST_TOKEN": uuid.uuid4().hex,
+    }
+    parts: List[Any] = []
+    balancer: Optional[subprocess.Popen] = None
+    try:
+        with throwaway_schema(postgres_url) as schema_url:
+            registry = RegistryProcess(f"sqlite:///{work / 'cluster-registry.db'}", work)
+            parts.append(registry)
+            servers = [ActionServerProcess(registry.url, work) for _ in range(2)]
+            parts.extend(servers)
+            instances = [RasaProcess(MODEL, server.url, schema_url, work, dict(shared)) for server in servers]
+            parts.extend(instances)
+            for instance in instances:
+                instance.rest_token = shared["TAWJIH_REST_TOKEN"]  # one token: the balancer picks the instance
+            port = free_port()
+            env = {
+                **os.environ,
+                "RASA_PORT": str(port),
+                "RASA_PORT_1": str(instances[0].port),
+                "RASA_PORT_2": str(instances[1].port),
+            }
+            log = (work / "haproxy.log").open("wb")
+            balancer = subprocess.Popen(
+                [haproxy, "-W", "-db", "-f", str(ROOT / "deploy" / "cluster" / "haproxy.cfg")],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            deadline = time.monotonic() + 30
+            while not reachable("127.0.0.1", port) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            headers = instances[0].rest_headers()
+            target = Target("cluster", f"http://127.0.0.1:{port}/webhooks/rest/webhook", headers)
+            figures = asyncio.run(measure(target, settings, long_session=False))
+            figures["rss_mb"] = {
+                "rasa": sum(rss_mb(i.process.pid) for i in instances),
+                "actions": sum(rss_mb(a.process.pid) for a in servers),
+                "registry": rss_mb(registry.process.pid),
+            }
+    finally:
+        if balancer is not None:
+            balancer.terminate()
+            balancer.wait(timeout=10)
+        for part in reversed(parts):
+            part.stop()
+        _delete_queue(queue)
+    return figures
+
+
+def _delete_queue(queue: str) -> None:
+    import aio_pika
+
+    async def delete() -> None:
+        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/", timeout=5)
+        async with connection:
+            await (await connection.channel()).queue_delete(queue)
+
+    try:
+        asyncio.run(delete())
+    except Exception as error:  # noqa: BLE001 - nothing to delete if RabbitMQ went away
+        print(f"  (the benchmark's queue could not be deleted: {type(error).__name__})")
 
 
 # --- the table ----------------------------------------------------------------------------------------------------
@@ -233,6 +387,31 @@ def rows(settings: Settings) -> List[Row]:
             ("long_session", "at_turn", str(late), "window_p95_ms"),
             "ms",
         ),
+        Row(
+            f"long_session_postgresql.turn_{early}_window_p95_ms",
+            f"one session on PostgreSQL, p95 around turn {early}",
+            ("long_session_postgresql", "at_turn", str(early), "window_p95_ms"),
+            "ms",
+        ),
+        Row(
+            f"long_session_postgresql.turn_{late}_window_p95_ms",
+            f"one session on PostgreSQL, p95 around turn {late}",
+            ("long_session_postgresql", "at_turn", str(late), "window_p95_ms"),
+            "ms",
+        ),
+        Row(
+            "registry.requests_per_s",
+            "registry, 10 clients, list requests/s",
+            ("registry", "loaded", "requests_per_s"),
+            "req/s",
+        ),
+        Row("registry.one_client_p50_ms", "registry, one list request p50", ("registry", "one_client", "p50_ms"), "ms"),
+        Row(
+            "actions_slow_registry.calls_per_s",
+            "action server, registry 200 ms late, 30 clients",
+            ("actions_slow_registry", "calls_per_s"),
+            "calls/s",
+        ),
         Row("rss_mb.rasa", "Rasa resident memory", ("rss_mb", "rasa"), "MB"),
         Row("rss_mb.actions", "action server resident memory", ("rss_mb", "actions"), "MB"),
         Row("rss_mb.registry", "registry resident memory", ("rss_mb", "registry"), "MB"),
@@ -259,8 +438,8 @@ def ratio(tawjih: Optional[float], stock: Optional[float]) -> Optional[float]:
 def format_value(value: Optional[float], unit: str) -> str:
     if value is None:
         return "–"
-    if unit == "msg/s":
-        return f"{value:.1f} msg/s"
+    if unit in ("msg/s", "req/s", "calls/s"):
+        return f"{value:.1f} {unit}"
     if unit in ("ms", "MB"):
         return f"{value:,.0f} {unit}"
     return f"{value:,.0f}"
@@ -278,20 +457,25 @@ def ratios(bots: Mapping[str, Mapping[str, Any]], table_rows: Sequence[Row]) -> 
 
 
 def table(bots: Mapping[str, Mapping[str, Any]], table_rows: Sequence[Row]) -> str:
-    """A Markdown table: one row per figure, the moodbot's, Tawjih's and their ratio."""
-    lines = [
-        f"| | {BOT_NAMES['moodbot']} | {BOT_NAMES['tawjih']} | Tawjih / moodbot |",
-        "| --- | ---: | ---: | ---: |",
-    ]
+    """A Markdown table: one row per figure, the moodbot's, Tawjih's and their ratio (and the cluster's,
+    with its ratio to one instance, when it was measured)."""
+    cluster = "cluster" in bots
+    head = f"| | {BOT_NAMES['moodbot']} | {BOT_NAMES['tawjih']} | Tawjih / moodbot |"
+    lines = [head + (f" {BOT_NAMES['cluster']} | cluster / Tawjih |" if cluster else ""), ""]
+    lines[1] = "| --- | ---: | ---: | ---: |" + (" ---: | ---: |" if cluster else "")
     for row in table_rows:
         stock = figure(bots.get("moodbot", {}), row.path)
         ours = figure(bots.get("tawjih", {}), row.path)
-        if stock is None and ours is None:
+        several = figure(bots.get("cluster", {}), row.path)
+        if stock is None and ours is None and several is None:
             continue
-        lines.append(
+        line = (
             f"| {row.label} | {format_value(stock, row.unit)} | {format_value(ours, row.unit)} "
             f"| {format_ratio(ratio(ours, stock))} |"
         )
+        if cluster:
+            line += f" {format_value(several, row.unit)} | {format_ratio(ratio(several, ours))} |"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -308,8 +492,12 @@ def results_document(
         "rasa_version": version("rasa"),
         "settings": asdict(settings),
         "messages": list(MESSAGES),
-        "bots": {name: dict(bots[name]) for name in BOTS if name in bots},
+        "bots": {name: dict(figures) for name, figures in bots.items()},
         "ratios_tawjih_to_moodbot": ratios(bots, rows(settings)),
+        "ratios_cluster_to_tawjih": {
+            row.key: ratio(figure(bots.get("cluster", {}), row.path), figure(bots.get("tawjih", {}), row.path))
+            for row in rows(settings)
+        },
     }
 
 
@@ -411,6 +599,15 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Setti
     return settings
 
 
+def postgres_url(given: Optional[str], environ: Mapping[str, str]) -> Optional[str]:
+    """The PostgreSQL to use, or None (said) when there is none."""
+    url = given or environ.get("TAWJIH_TEST_DATABASE_URL") or DEFAULT_POSTGRES
+    if given or environ.get("TAWJIH_TEST_DATABASE_URL") or reachable("127.0.0.1", 5432):
+        return url
+    print("No PostgreSQL on 127.0.0.1:5432: the long session on PostgreSQL and the cluster are not measured.")
+    return None
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -439,6 +636,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         "--moodbot-dir", type=Path, help="Keep the moodbot project here (made and trained once, reused after)."
     )
     parser.add_argument("--keep", action="store_true", help="Keep the temporary folder (logs, tracker stores).")
+    parser.add_argument(
+        "--postgres",
+        help="PostgreSQL for the long session on PostgreSQL and the cluster (throwaway schemas); default "
+        f"TAWJIH_TEST_DATABASE_URL, else {DEFAULT_POSTGRES} when it answers",
+    )
+    parser.add_argument("--no-cluster", action="store_true", help="Do not measure the cluster.")
     return parser.parse_args(argv)
 
 
@@ -455,8 +658,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.only in (None, "moodbot"):
             bots["moodbot"] = bench_moodbot(settings, work, args.moodbot_dir.resolve() if args.moodbot_dir else None)
+        postgres = postgres_url(args.postgres, os.environ)
         if args.only in (None, "tawjih"):
-            bots["tawjih"] = bench_tawjih(settings, work)
+            bots["tawjih"] = bench_tawjih(settings, work, postgres)
+            cluster_parts = postgres and reachable("127.0.0.1", 6379) and reachable("127.0.0.1", 5672)
+            if args.no_cluster:
+                pass
+            elif cluster_parts:
+                bots["cluster"] = bench_cluster(settings, work, str(postgres))
+            else:
+                print("The cluster is not measured: it needs PostgreSQL, Redis (6379) and RabbitMQ (5672) on loopback.")
     finally:
         if args.keep:
             print(f"Logs and tracker stores kept in {work}")

@@ -28,6 +28,7 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 
 from privacy.retention import erase_conversation
@@ -141,6 +142,21 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         return await self._read(sender_id, all_sessions=False)
+
+    def _event_query(self, session: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
+        """Rasa's query for a conversation's events (those of its latest session), with the session's start
+        as a scalar subquery that the database evaluates once. Rasa joins it as a derived table, and
+        PostgreSQL, whose statistics lag behind a growing table, ran it once per event: 46 ms for a
+        600-event session instead of 1 ms, twice per read, several reads per turn."""
+        query = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id)
+        if not fetch_events_from_all_sessions:
+            session_start = (
+                session.query(sa.func.max(self.SQLEvent.timestamp))
+                .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.type_name == SessionStarted.type_name)
+                .scalar_subquery()
+            )
+            query = query.filter(sa.or_(self.SQLEvent.timestamp >= session_start, session_start.is_(None)))
+        return query.order_by(self.SQLEvent.id)
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
         return await self._read(conversation_id, all_sessions=True)

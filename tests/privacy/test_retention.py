@@ -12,37 +12,20 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import pytest
 import sqlalchemy as sa
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from privacy.retention import purge_expired
 from privacy.settings import PrivacySettings
 from privacy.tracker_store import ERASURE_SLOT, PrivateSQLTrackerStore, TurnNotSaved
+from tests.privacy.conftest import DOMAIN
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400.0
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def tracker_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tracker.db'}"
-    return str(request.getfixturevalue("postgres_schema_url"))
-
-
-DOMAIN = Domain.from_dict({"slots": {ERASURE_SLOT: {"type": "bool", "mappings": [{"type": "custom"}]}}})
-
-
-@pytest.fixture
-def store(tracker_store_url: str) -> Iterator[PrivateSQLTrackerStore]:
-    store = PrivateSQLTrackerStore(domain=DOMAIN, host=tracker_store_url)
-    yield store
-    store.engine.dispose()
 
 
 def session(started: float, text: str, intent: str = "ask_programmes") -> List[Event]:
