@@ -34,8 +34,19 @@ from tests.support.processes import ROOT, ActionServerProcess, RasaProcess, Regi
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 REDIS = ("127.0.0.1", 6379)
 RABBITMQ = ("127.0.0.1", 5672)
-CONVERSATIONS, TURNS = 20, 5
-MESSAGES = ["salam", "chno homa les formations?", "fin kaynin les centres?", "wach khassni lbac?", "merci"]
+CONVERSATIONS, TURNS = 200, 10
+MESSAGES = [
+    "salam",
+    "chno homa les formations?",
+    "fin kaynin les centres?",
+    "wach khassni lbac?",
+    "merci",
+    "quelles formations proposez-vous ?",
+    "et à Agadir ?",
+    "بغيت نعرف التكوينات",
+    "c'est gratuit ?",
+    "bslama",
+]
 
 
 def reachable(address: Tuple[str, int]) -> bool:
@@ -177,55 +188,83 @@ def turns_of(events: List[str]) -> List[List[str]]:
     return turns
 
 
-def test_conversations_spread_over_two_instances_are_answered_once_and_stored_whole(cluster: Cluster) -> None:
-    a, b = cluster.instances
+def stored_texts(tracker_url: str, senders: List[str]) -> Dict[str, List[str]]:
+    """What each person wrote, in the order PostgreSQL holds it."""
+    import psycopg2
+
+    schema = tracker_url.split("search_path%3D")[1]
+    with psycopg2.connect(tracker_url.split("?")[0]) as db, db.cursor() as cursor:
+        cursor.execute(
+            f'SELECT sender_id, data FROM "{schema}".events WHERE type_name = %s AND sender_id = ANY(%s) ORDER BY id',  # noqa: S608
+            ("user", senders),
+        )
+        found: Dict[str, List[str]] = {}
+        for sender, data in cursor.fetchall():
+            found.setdefault(sender, []).append(json.loads(data)["text"])
+    return found
+
+
+def test_200_conversations_through_the_balancer_are_answered_once_stored_whole_and_in_order(
+    cluster: Cluster, log_dir: Path
+) -> None:
+    """200 conversations × 10 turns sent concurrently through `make cluster`'s HAProxy (round robin: one
+    conversation's turns go to both instances), and some messages of one conversation racing on both."""
+    token = cluster.env["TAWJIH_REST_TOKEN"]
+    balancer = Balancer(cluster, log_dir)
     senders = [f"cluster-{uuid.uuid4().hex[:12]}" for _ in range(CONVERSATIONS)]
+    racers = senders[:5]
     answered: Dict[str, List[int]] = {sender: [] for sender in senders}
     failures: List[str] = []
     lock = threading.Lock()
 
-    def talk(index: int, sender: str) -> None:
-        for turn, text in enumerate(MESSAGES[:TURNS]):
-            instance = (a, b)[(index + turn) % 2]  # each conversation moves from one instance to the other
-            reply = instance.post(sender, text)
+    def talk(sender: str) -> None:
+        for text in MESSAGES[:TURNS]:
+            reply = balancer.post(token, sender, text)
             with lock:
                 if reply.status_code != 200:
                     failures.append(f"{reply.status_code}")
                 answered[sender].append(len(reply.json()) if reply.status_code == 200 else -1)
 
     def race(sender: str) -> None:
-        # Two messages of one conversation at the same moment, one on each instance.
+        # Two messages of one conversation at the same moment: round robin gives one to each instance.
         barrier = threading.Barrier(2)
 
-        def send(instance: RasaProcess, text: str) -> None:
+        def send(text: str) -> None:
             barrier.wait()
-            reply = instance.post(sender, text)
+            reply = balancer.post(token, sender, text)
             with lock:
                 answered[sender].append(len(reply.json()) if reply.status_code == 200 else -1)
 
-        threads = [threading.Thread(target=send, args=(i, t)) for i, t in ((a, "merci"), (b, "shukran"))]
+        threads = [threading.Thread(target=send, args=(t,)) for t in ("merci", "shukran")]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(120)
 
-    with ThreadPoolExecutor(10) as pool:
-        list(pool.map(talk, range(CONVERSATIONS), senders))
-    for sender in senders[:5]:
-        race(sender)
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            list(pool.map(talk, senders))
+        for sender in racers:
+            race(sender)
+    finally:
+        balancer.stop()
 
-    assert failures == []
+    assert failures == []  # no 5xx, no refusal
     for sender in senders:
-        expected = TURNS + (2 if sender in senders[:5] else 0)
+        expected = TURNS + (2 if sender in racers else 0)
         assert len(answered[sender]) == expected and all(n > 0 for n in answered[sender]), answered[sender]
 
     events = stored(cluster.tracker_url)
+    texts = stored_texts(cluster.tracker_url, senders)
     for sender in senders:
         turns = turns_of(events[sender])
-        expected = TURNS + (2 if sender in senders[:5] else 0)
+        expected = TURNS + (2 if sender in racers else 0)
         # Every message stored once, and each turn whole: its actions end with listening before the next message.
         assert len(turns) == expected, events[sender]
         assert all(turn and turn[-1] == "action:action_listen" for turn in turns), events[sender]
+        # In the order it was written (the racing pair in either order, after).
+        assert texts[sender][:TURNS] == MESSAGES[:TURNS], texts[sender]
+        assert sorted(texts[sender][TURNS:]) == (["merci", "shukran"] if sender in racers else [])
 
     # The event stream carries every event the store holds for these conversations, once. (Two instances
     # publish in the background, so one conversation's turns may arrive out of order: a consumer orders them by
