@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import hashlib
 import json
 import os
@@ -291,14 +292,9 @@ def score(
 ) -> Scores:
     gold = [e.intent for e in examples]
     predicted = [(p.get("intent") or {}).get("name") or "none" for p in parses]
-    labels = sorted(set(gold))
-    per_intent = dict(zip(labels, f1_score(gold, predicted, labels=labels, average=None, zero_division=0), strict=True))
-    per_register = {}
-    for register in REGISTERS:
-        idx = [i for i, e in enumerate(examples) if e.register == register]
-        per_register[register] = f1_score(
-            [gold[i] for i in idx], [predicted[i] for i in idx], labels=labels, average="macro", zero_division=0
-        )
+    rankings = [
+        (e.register, e.intent, ranking_without_fallback(parse)) for e, parse in zip(examples, parses, strict=True)
+    ]
     mentions = correct = 0
     for example, parse in zip(examples, parses, strict=True):
         found = [e.get("value") for e in parse.get("entities", []) if e.get("entity") == "city"]
@@ -312,39 +308,67 @@ def score(
     ]
     confusions.sort(key=lambda c: -c[4])
     ordered = sorted(latencies)
-    rankings = [
-        (e.register, e.intent, ranking_without_fallback(parse)) for e, parse in zip(examples, parses, strict=True)
-    ]
-    answers = answer_kinds(gold, predicted, [ranking for _, _, ranking in rankings])
-    by_register = {r: [i for i, e in enumerate(examples) if e.register == r] for r in REGISTERS}
-    oos_predicted = [i for i, p in enumerate(predicted) if p == OUT_OF_SCOPE]
-    oos_gold = [i for i, g in enumerate(gold) if g == OUT_OF_SCOPE]
     return Scores(
         name=name,
         train_seconds=train_seconds,
         rasa_macro_f1=float(report["macro avg"]["f1-score"]),
-        per_intent_f1={k: float(v) for k, v in per_intent.items()},
-        per_register_f1={k: float(v) for k, v in per_register.items()},
-        macro_f1=float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
         city_accuracy=correct / mentions if mentions else float("nan"),
         city_mentions=mentions,
         parse_p50_ms=statistics.median(ordered),
         parse_p95_ms=ordered[int(0.95 * (len(ordered) - 1))],
-        wrong_rate=share(answers, range(len(gold)), "wrong"),
-        rephrase_rate=share(answers, range(len(gold)), "asked", "clarified", "clarified_right"),
-        clarify_rate=share(answers, range(len(gold)), "clarified", "clarified_right"),
-        clarify_right_rate=share(answers, range(len(gold)), "clarified_right"),
-        per_register_wrong={r: share(answers, idx, "wrong") for r, idx in by_register.items()},
-        per_register_rephrase={
-            r: share(answers, idx, "asked", "clarified", "clarified_right") for r, idx in by_register.items()
-        },
-        oos_precision=sum(gold[i] == OUT_OF_SCOPE for i in oos_predicted) / len(oos_predicted)
-        if oos_predicted
-        else 0.0,
-        oos_recall=sum(predicted[i] == OUT_OF_SCOPE for i in oos_gold) / len(oos_gold) if oos_gold else 0.0,
         confusions=confusions,
         rankings=rankings,
+        **intent_figures(gold, predicted, rankings),
     )
+
+
+def intent_figures(
+    gold: List[str], predicted: List[str], rankings: List[Tuple[str, str, List[Tuple[str, float]]]]
+) -> Dict[str, Any]:
+    """Every figure of the intents: F1 (per intent, per register, macro), and what the person got
+    (wrong answers, questions back, two-way questions), out-of-scope precision and recall."""
+    labels = sorted(set(gold))
+    registers = [register for register, _, _ in rankings]
+    per_intent = dict(zip(labels, f1_score(gold, predicted, labels=labels, average=None, zero_division=0), strict=True))
+    by_register = {r: [i for i, reg in enumerate(registers) if reg == r] for r in REGISTERS}
+    per_register = {
+        r: float(
+            f1_score(
+                [gold[i] for i in idx], [predicted[i] for i in idx], labels=labels, average="macro", zero_division=0
+            )
+        )
+        for r, idx in by_register.items()
+    }
+    answers = answer_kinds(gold, predicted, [ranking for _, _, ranking in rankings])
+    everything = range(len(gold))
+    asked = ("asked", "clarified", "clarified_right")
+    oos_predicted = [i for i, p in enumerate(predicted) if p == OUT_OF_SCOPE]
+    oos_gold = [i for i, g in enumerate(gold) if g == OUT_OF_SCOPE]
+    return {
+        "per_intent_f1": {k: float(v) for k, v in per_intent.items()},
+        "per_register_f1": per_register,
+        "macro_f1": float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
+        "wrong_rate": share(answers, everything, "wrong"),
+        "rephrase_rate": share(answers, everything, *asked),
+        "clarify_rate": share(answers, everything, "clarified", "clarified_right"),
+        "clarify_right_rate": share(answers, everything, "clarified_right"),
+        "per_register_wrong": {r: share(answers, idx, "wrong") for r, idx in by_register.items()},
+        "per_register_rephrase": {r: share(answers, idx, *asked) for r, idx in by_register.items()},
+        "oos_precision": sum(gold[i] == OUT_OF_SCOPE for i in oos_predicted) / len(oos_predicted)
+        if oos_predicted
+        else 0.0,
+        "oos_recall": sum(predicted[i] == OUT_OF_SCOPE for i in oos_gold) / len(oos_gold) if oos_gold else 0.0,
+    }
+
+
+def rescored(scores: Scores, threshold: float, ambiguity: float) -> Scores:
+    """The same parses under other FallbackClassifier thresholds. The classifier changes no ranking (it
+    only puts nlu_fallback on top), so this is what a model trained with those thresholds answers."""
+    gold = [truth for _, truth, _ in scores.rankings]
+    predicted = [
+        FALLBACK if falls_back(ranking, threshold, ambiguity) else ranking[0][0] for _, _, ranking in scores.rankings
+    ]
+    return dataclasses.replace(scores, **intent_figures(gold, predicted, scores.rankings))
 
 
 def answer_kinds(gold: List[str], predicted: List[str], rankings: List[List[Tuple[str, float]]]) -> List[str]:
@@ -626,6 +650,26 @@ def main(argv: Optional[List[str]] = None) -> int:
         calibration = calibrate([ranking for r in ours for ranking in r.rankings])
         print_calibration(calibration, [h.stem for h in development])
         summary["calibration"] = {"chosen": calibration["chosen"], "points": calibration["points"]}
+        chosen = calibration["chosen"]
+        at_chosen: Dict[Path, List[Scores]] = {}
+        for heldout in args.heldout:
+            seeded = [
+                r for r in (per_seed[heldout] if args.seeds > 1 else results[heldout]) if r.name.startswith("ours")
+            ]
+            again = [rescored(r, chosen["threshold"], chosen["ambiguity"]) for r in seeded]
+            at_chosen[heldout] = [mean_scores(again) if len(again) > 1 else again[0]]
+        print(f"\n=== At the chosen thresholds ({chosen['threshold']:.2f} / {chosen['ambiguity']:.2f}), every set ===")
+        print_overview(at_chosen, args.heldout)
+        for heldout in args.heldout:
+            r = at_chosen[heldout][0]
+            print(
+                f"  {heldout.stem}: F1 per register "
+                + ", ".join(f"{k} {v:.3f}" for k, v in r.per_register_f1.items())
+                + "; wrong "
+                + ", ".join(f"{k} {v:.1%}" for k, v in r.per_register_wrong.items())
+                + "; asked "
+                + ", ".join(f"{k} {v:.1%}" for k, v in r.per_register_rephrase.items())
+            )
     (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return 0
 

@@ -51,3 +51,19 @@ def test_calibration_picks_the_fewest_wrong_answers_within_the_rephrase_budget()
 
 def test_the_honest_sets_are_sealed() -> None:
     assert {"blind_e.yml", "blind_f.yml"} <= SEALED_SETS
+
+
+def test_rescoring_at_other_thresholds_is_what_a_model_with_them_would_answer() -> None:
+    from bench.eval_nlu import Scores, rescored
+
+    rankings = [
+        ("french", "ask_cost", [("ask_cost", 0.9), ("ask_careers", 0.05)]),
+        ("french", "ask_cost", [("ask_careers", 0.5), ("ask_cost", 0.45)]),
+        ("darija_latin", "ask_careers", [("ask_careers", 0.35), ("greet", 0.3)]),
+    ]
+    base = Scores("ours", 0, 0, {}, {}, 0, 0, 0, 0, 0, rankings=rankings)
+    loose = rescored(base, threshold=0.3, ambiguity=0.0)
+    assert (loose.wrong_rate, loose.rephrase_rate) == (1 / 3, 0.0)
+    strict = rescored(base, threshold=0.4, ambiguity=0.1)
+    assert (strict.wrong_rate, strict.rephrase_rate, strict.clarify_right_rate) == (0.0, 2 / 3, 1 / 3)
+    assert strict.per_register_wrong["french"] == 0.0 and strict.per_register_rephrase["darija_latin"] == 1.0
