@@ -539,14 +539,16 @@ def chart(document: Mapping[str, Any], path: Path = CHART) -> None:
         ),
     ]
     figure_, axes = plt.subplots(2, 3, figsize=(15, 8.5))
-    width = 0.38
+    shown_bots = [name for name in (*BOTS, "cluster") if name in bots]
+    width = 0.8 / max(1, len(shown_bots))
+    colours = {"moodbot": "#9aa5b1", "tawjih": "#1f7a5c", "cluster": "#d08c2d"}
     for ax, (title, bars) in zip(axes.flat, panels, strict=False):
         positions = list(range(len(bars)))
-        for offset, name in enumerate(BOTS):
+        for offset, name in enumerate(shown_bots):
             found = [figure(bots.get(name, {}), bar_path) for _, bar_path in bars]
-            shifted = [p + (offset - 0.5) * width for p in positions]
+            shifted = [p + (offset - (len(shown_bots) - 1) / 2) * width for p in positions]
             values = [value or 0.0 for value in found]
-            drawn = ax.bar(shifted, values, width, label=BOT_NAMES[name], color=("#9aa5b1", "#1f7a5c")[offset])
+            drawn = ax.bar(shifted, values, width, label=BOT_NAMES[name], color=colours[name])
             ax.bar_label(drawn, labels=[_bar_label(value) for value in found], fontsize=7)
         ax.set_xticks(positions)
         ax.set_xticklabels([label for label, _ in bars], fontsize=8)
