@@ -17,6 +17,8 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
+import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,9 +28,11 @@ import aio_pika
 import pytest
 import requests
 
+from channels.turns import TECHNICAL_PROBLEM
 from tests.conftest import POSTGRES_URL
 from tests.console.conftest import wait_for
 from tests.e2e.conftest import MODEL
+from tests.support.cuttable_proxy import CuttableProxy
 from tests.support.processes import ROOT, ActionServerProcess, RasaProcess, RegistryProcess, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -74,6 +78,8 @@ class Cluster:
         env: Dict[str, str],
         actions_url: str,
         log_dir: Path,
+        proxies: Dict[str, CuttableProxy],
+        settings: List[Tuple[str, Dict[str, str]]],
     ) -> None:
         self.instances = instances  # the fixture stops what is in this list, restarted instances included
         self.tracker_url = tracker_url
@@ -81,14 +87,24 @@ class Cluster:
         self.env = env
         self.actions_url = actions_url
         self.log_dir = log_dir
+        # The first instance reaches PostgreSQL, Redis and RabbitMQ through proxies the outage tests cut.
+        self.proxies = proxies
+        self.settings = settings  # each instance's tracker store URL and environment
 
     def restart(self, index: int) -> RasaProcess:
         """The instance started again on its port, as a supervisor would."""
         old = self.instances[index]
-        new = RasaProcess(MODEL, self.actions_url, self.tracker_url, self.log_dir, dict(self.env), port=old.port)
+        tracker_url, env = self.settings[index]
+        new = RasaProcess(MODEL, self.actions_url, tracker_url, self.log_dir, dict(env), port=old.port)
         new.rest_token = self.env["TAWJIH_REST_TOKEN"]
         self.instances[index] = new
         return new
+
+
+def through(url: str, proxy: CuttableProxy) -> str:
+    parts = urllib.parse.urlsplit(url)
+    credentials = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{credentials}127.0.0.1:{proxy.port}"))
 
 
 @pytest.fixture(scope="module")
@@ -106,24 +122,35 @@ def cluster(postgres_schema_url: str, tmp_path_factory: pytest.TempPathFactory, 
         # One REST token for both: a client behind the balancer does not know which instance answers.
         "TAWJIH_REST_TOKEN": secrets.token_urlsafe(24),
     }
+    postgres = urllib.parse.urlsplit(POSTGRES_URL)
+    proxies = {
+        "postgresql": CuttableProxy((postgres.hostname or "127.0.0.1", postgres.port or 5432)),
+        "redis": CuttableProxy(REDIS),
+        "rabbitmq": CuttableProxy(RABBITMQ),
+    }
+    proxied = {
+        **shared,
+        "LOCK_STORE_URL": f"redis://127.0.0.1:{proxies['redis'].port}/5",
+        "EVENT_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{proxies['rabbitmq'].port}",
+    }
+    settings = [(through(postgres_schema_url, proxies["postgresql"]), proxied), (postgres_schema_url, shared)]
     registry = RegistryProcess(f"sqlite:///{work / 'registry.db'}", log_dir)
     actions = None
     instances: List[RasaProcess] = []
     try:
         actions = ActionServerProcess(registry.url, log_dir)
         with ThreadPoolExecutor(2) as pool:  # both load their model at once
-            started = [
-                pool.submit(RasaProcess, MODEL, actions.url, postgres_schema_url, log_dir, dict(shared))
-                for _ in range(2)
-            ]
+            started = [pool.submit(RasaProcess, MODEL, actions.url, url, log_dir, dict(env)) for url, env in settings]
             instances = [future.result() for future in started]
         for instance in instances:
             instance.rest_token = shared["TAWJIH_REST_TOKEN"]
-        yield Cluster(instances, postgres_schema_url, queue, shared, actions.url, log_dir)
+        yield Cluster(instances, postgres_schema_url, queue, shared, actions.url, log_dir, proxies, settings)
     finally:
         for process in (*instances, actions, registry):
             if process is not None:
                 process.stop()
+        for proxy in proxies.values():
+            proxy.close()
         _delete_queue(queue)
 
 
@@ -347,3 +374,137 @@ def test_an_instance_killed_under_load_leaves_the_conversations_to_the_other_and
         assert all(codes[-1] == 200 for codes in statuses.values()), statuses
     finally:
         balancer.stop()
+
+
+# --- outages: PostgreSQL, Redis or RabbitMQ stopped under the first instance -----------------------------
+# Redis, RabbitMQ or PostgreSQL stopped for a moment under a Rasa instance of the production topology.
+#
+# The instance reaches each of them through a proxy the test cuts (open connections reset, new ones closed:
+# what a client sees when the service stops) and restores. What each outage costs:
+#
+# - **PostgreSQL (tracker store)**: a turn cannot be read or stored. The person is told kindly, in their
+#   register, that there is a technical problem (503 on the REST channel); nothing of that turn is kept,
+#   in the database or in memory. When the database is back, the next message is answered and stored, and
+#   the conversation goes on where it was.
+# - **Redis (lock store)**: a turn cannot take its conversation's lock, so it is not handled (two instances
+#   could otherwise answer one conversation at once): the same kind answer, nothing stored. Back by itself.
+# - **RabbitMQ (event broker)**: not on a turn's path. Turns are answered and stored as usual; the events
+#   stored meanwhile are held by the Rasa instance and published once RabbitMQ is back (lost from the
+#   stream, never from the tracker store, if that instance stops before).
+#
+# Skipped, with the reason, without PostgreSQL, Redis or RabbitMQ; never skipped under .ci/run.
+
+
+def user_texts(cluster: Cluster, sender: str) -> List[str]:
+    """What the person wrote, as the tracker store holds it, in order."""
+    import psycopg2
+
+    schema = cluster.tracker_url.split("search_path%3D")[1]
+    with psycopg2.connect(cluster.tracker_url.split("?")[0]) as db, db.cursor() as cursor:
+        cursor.execute(
+            f'SELECT data FROM "{schema}".events WHERE sender_id = %s AND type_name = %s ORDER BY id',  # noqa: S608
+            (sender, "user"),
+        )
+        return [json.loads(data)["text"] for (data,) in cursor.fetchall()]
+
+
+def user_messages(cluster: Cluster, sender: str) -> int:
+    return len(user_texts(cluster, sender))
+
+
+def answered(cluster: Cluster, sender: str, text: str) -> List[dict]:
+    reply = cluster.instances[0].post(sender, text)
+    assert reply.status_code == 200, reply.text
+    assert reply.json(), "no answer"
+    return list(reply.json())
+
+
+def told_technical_problem(cluster: Cluster, sender: str, text: str, register: str) -> None:
+    started = time.monotonic()
+    reply = cluster.instances[0].post(sender, text)  # the client's timeout is 30 s: a hanging turn fails the test
+    assert reply.status_code == 503, reply.text
+    assert [message.get("text") for message in reply.json()] == [TECHNICAL_PROBLEM[register]]
+    print(f"answered kindly in {time.monotonic() - started:.1f} s")
+
+
+@pytest.mark.parametrize(
+    ("service", "register", "text"),
+    [("postgresql", "darija_latin", "chno homa les formations?"), ("redis", "french", "quelles formations ?")],
+)
+def test_a_stopped_database_or_lock_store_costs_the_turn_kindly_and_service_comes_back(
+    cluster: Cluster, service: str, register: str, text: str
+) -> None:
+    sender = f"outage-{service}-{uuid.uuid4().hex[:8]}"
+    answered(cluster, sender, "salam" if register == "darija_latin" else "bonjour")
+    kept = user_messages(cluster, sender)
+
+    cluster.proxies[service].cut()
+    try:
+        told_technical_problem(cluster, sender, text, register)
+        told_technical_problem(
+            cluster,
+            sender,
+            "wach kayn chi centre f agadir?" if register == "darija_latin" else "et à Agadir ?",
+            register,
+        )
+    finally:
+        cluster.proxies[service].restore()
+
+    # Nothing of those turns was kept anywhere: not in the database, and not in memory to be stored later.
+    assert user_messages(cluster, sender) == kept
+    # Back by itself: the next message is answered and stored, in the conversation that was there.
+    replies: List[dict] = []
+
+    def answered_again() -> bool:
+        reply = cluster.instances[0].post(sender, text)
+        replies.extend(reply.json() if reply.status_code == 200 else [])
+        return reply.status_code == 200
+
+    wait_for(answered_again, timeout=60)
+    assert replies
+    assert user_texts(cluster, sender) == ["salam" if register == "darija_latin" else "bonjour", text]
+
+
+def queued_senders(queue: str) -> List[Tuple[str, str]]:
+    """(sender, event type) of what the queue holds now, taken off it."""
+
+    async def drain() -> List[Tuple[str, str]]:
+        found = []
+        connection = await aio_pika.connect(f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/", timeout=5)
+        async with connection:
+            source = await (await connection.channel()).get_queue(queue, ensure=True)
+            while (message := await source.get(no_ack=True, fail=False)) is not None:
+                event = json.loads(message.body)
+                found.append((event["sender_id"], event.get("event")))
+        return found
+
+    return asyncio.run(drain())
+
+
+def test_a_stopped_event_broker_does_not_stop_the_conversation_and_its_events_follow_later(
+    cluster: Cluster,
+) -> None:
+    sender = f"outage-rabbitmq-{uuid.uuid4().hex[:8]}"
+    answered(cluster, sender, "salam")
+    wait_for(lambda: (sender, "user") in queued_senders(cluster.queue), timeout=30)
+
+    cluster.proxies["rabbitmq"].cut()
+    try:
+        answered(cluster, sender, "fin kaynin les centres?")
+        answered(cluster, sender, "wach khassni lbac?")
+        assert user_messages(cluster, sender) == 3  # stored as usual
+    finally:
+        cluster.proxies["rabbitmq"].restore()
+
+    # Once RabbitMQ is back, the two turns' events reach the stream.
+    arrived: List[Tuple[str, str]] = []
+
+    def both_turns_streamed() -> bool:
+        arrived.extend(queued_senders(cluster.queue))
+        return arrived.count((sender, "user")) >= 2
+
+    wait_for(both_turns_streamed, timeout=90)
+    # What could not be published was held, and the log says so without a word of the conversation.
+    log = cluster.instances[0].log_text()
+    assert "could not be published to RabbitMQ" in log
+    assert "fin kaynin" not in log and "khassni" not in log and sender not in log
