@@ -179,6 +179,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 erased = erase_conversation(self.engine, tracker.sender_id)
                 # Neither the conversation id nor any text: just that it happened.
                 logger.info("Erased a conversation at its author's confirmed request (%d events).", erased)
+                publish_erasure = getattr(self.event_broker, "publish_erasure", None)
+                if publish_erasure is not None:
+                    # The stream's consumers delete what they hold of it (scaling/event_broker.py).
+                    publish_erasure(tracker.sender_id)
             else:
                 new_events = None
                 if self.event_broker is not None:

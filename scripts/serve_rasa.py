@@ -70,13 +70,18 @@ def lock_store_section(url: str) -> Dict[str, Any]:
     return section
 
 
-def event_broker_section(url: str, queue: str) -> Dict[str, Any]:
-    """Rasa's ``event_broker`` section (RabbitMQ, ``pika``) for an ``amqp://`` URL."""
+def event_broker_section(url: str, queue: str, retention_days: str = "") -> Dict[str, Any]:
+    """Rasa's ``event_broker`` section (RabbitMQ, ``pika``) for an ``amqp://`` URL; its queue keeps an
+    event at most ``retention_days`` (TAWJIH_RETENTION_DAYS, the tracker store's retention)."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
         raise ValueError("EVENT_BROKER_URL must be an amqp://user:password@host[:port] URL")
-    return {
-        # Rasa's pika broker, without message texts in its log (scaling/event_broker.py).
+    days = retention_days.strip()
+    if days and (not days.isdigit() or int(days) < 1):
+        raise ValueError("TAWJIH_RETENTION_DAYS must be a whole number of days, at least 1")
+    section = {
+        # Rasa's pika broker, streaming no text nor personal value, its queue's TTL the retention period,
+        # without message texts in its log (scaling/event_broker.py).
         "type": "scaling.event_broker.PrivatePikaEventBroker",
         "url": parts.hostname,
         "port": parts.port or 5672,
@@ -84,6 +89,9 @@ def event_broker_section(url: str, queue: str) -> Dict[str, Any]:
         "password": urllib.parse.unquote(parts.password or "guest"),
         "queues": [queue],
     }
+    if days:  # unset: the broker's default, the purge's (privacy/settings.py)
+        section["message_ttl_days"] = int(days)
+    return section
 
 
 def resolved_endpoints(endpoints: Dict[str, Any], environ: Mapping[str, str]) -> Dict[str, Any]:
@@ -99,7 +107,7 @@ def resolved_endpoints(endpoints: Dict[str, Any], environ: Mapping[str, str]) ->
     broker = environ.get("EVENT_BROKER_URL", "").strip()
     if broker:
         queue = environ.get("TAWJIH_EVENT_QUEUE", "").strip() or DEFAULT_EVENT_QUEUE
-        resolved["event_broker"] = event_broker_section(broker, queue)
+        resolved["event_broker"] = event_broker_section(broker, queue, environ.get("TAWJIH_RETENTION_DAYS", ""))
     return resolved
 
 

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import os
 import uuid
-from typing import AsyncIterator, Callable, List, NoReturn
+from typing import AsyncIterator, Callable, List
 
 import pytest
 import redis
@@ -20,16 +20,10 @@ from channels.settings import RasaSettings
 from channels.state import MemoryStore, RedisStore, StateStore, StateUnavailable, state_key, state_store
 from tests.channels.conftest import SetEnv
 from tests.support.processes import free_port
+from tests.support.services import missing_service
 
 REDIS_URL = os.environ.get("TAWJIH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PHONE, BSUID = "212612345678", "MA.13491208655302741918"
-
-
-def missing_service(reason: str) -> NoReturn:
-    """Skipped with the reason, except under .ci/run (TAWJIH_REQUIRE_SERVICES), where Redis runs: a failure."""
-    if os.environ.get("TAWJIH_REQUIRE_SERVICES"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def redis_or_skip() -> None:

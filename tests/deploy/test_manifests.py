@@ -272,7 +272,7 @@ def test_every_secret_and_config_map_referenced_exists() -> None:
 
 
 def test_the_retention_figure_is_one_value_shared_by_the_parts_that_use_it() -> None:
-    for component in ("actions", "console", "purge"):
+    for component in ("actions", "console", "purge", "rasa"):
         container = pod_spec(workload_of(component))["containers"][0]
         sources = [s["configMapRef"]["name"] for s in container["envFrom"]]
         assert "tawjih-shared" in sources

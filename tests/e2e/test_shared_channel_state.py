@@ -6,11 +6,10 @@ acknowledged unanswerable. Instance A reaches Redis through a relay the test can
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, NoReturn
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import redis
@@ -20,6 +19,7 @@ from tests.e2e.conftest import MODEL, Stack
 from tests.e2e.test_rest_conversation import response_variation, welcome
 from tests.e2e.test_whatsapp import addressee, conversation, delivery, person, post, text_of, tracker_rows
 from tests.support.processes import RasaProcess
+from tests.support.services import missing_service
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.e2e
@@ -32,13 +32,6 @@ class Pair:
     b: RasaProcess
     relay: TcpProxy
     tracker_db: Path
-
-
-def missing_service(reason: str) -> NoReturn:
-    """Skipped with the reason, except under .ci/run (TAWJIH_REQUIRE_SERVICES), where Redis runs: a failure."""
-    if os.environ.get("TAWJIH_REQUIRE_SERVICES"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def empty_database() -> int:

@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -22,7 +21,7 @@ import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import aio_pika
 import pytest
@@ -34,10 +33,10 @@ from tests.console.conftest import wait_for
 from tests.e2e.conftest import MODEL
 from tests.support.cuttable_proxy import CuttableProxy
 from tests.support.processes import ROOT, ActionServerProcess, RasaProcess, RegistryProcess, free_port
+from tests.support.services import RABBITMQ, RABBITMQ_URL, REDIS, reachable, require
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
-REDIS = ("127.0.0.1", 6379)
-RABBITMQ = ("127.0.0.1", 5672)
+# alone: it loads two instances to their limits; make test runs it after the other tests, not beside them.
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.alone]
 CONVERSATIONS, TURNS = 200, 10
 MESSAGES = [
     "salam",
@@ -51,22 +50,6 @@ MESSAGES = [
     "c'est gratuit ?",
     "bslama",
 ]
-
-
-def reachable(address: Tuple[str, int]) -> bool:
-    try:
-        with socket.create_connection(address, timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def require(name: str, address: Tuple[str, int]) -> None:
-    if reachable(address):
-        return
-    if os.environ.get("TAWJIH_REQUIRE_SERVICES"):
-        pytest.fail(f"{name} is not running on {address[0]}:{address[1]}: CI must test the production topology")
-    pytest.skip(f"{name} is not running on {address[0]}:{address[1]} (the production topology's tests need it)")
 
 
 class Cluster:
@@ -156,7 +139,7 @@ def cluster(postgres_schema_url: str, tmp_path_factory: pytest.TempPathFactory, 
 
 def _delete_queue(queue: str) -> None:
     async def delete() -> None:
-        connection = await aio_pika.connect(f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/", timeout=5)
+        connection = await aio_pika.connect(RABBITMQ_URL, timeout=5)
         async with connection:
             channel = await connection.channel()
             await channel.queue_delete(queue)
@@ -181,27 +164,28 @@ def stored(tracker_url: str) -> Dict[str, List[str]]:
     return found
 
 
-def streamed(queue: str) -> Dict[str, List[str]]:
-    """Each conversation's event types as the broker delivered them to the queue."""
+def taken_off(queue: str) -> List[Dict[str, Any]]:
+    """The events the queue holds now, as a consumer of the stream gets them (taken off it)."""
 
-    async def drain() -> Dict[str, List[str]]:
-        found: Dict[str, List[str]] = {}
-        connection = await aio_pika.connect(f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/", timeout=5)
+    async def drain() -> List[Dict[str, Any]]:
+        found = []
+        connection = await aio_pika.connect(RABBITMQ_URL, timeout=5)
         async with connection:
-            channel = await connection.channel()
-            source = await channel.get_queue(queue, ensure=True)
-            while True:
-                message = await source.get(no_ack=True, fail=False)
-                if message is None:
-                    break
-                event = json.loads(message.body)
-                kind = event.get("event")
-                found.setdefault(event["sender_id"], []).append(
-                    f"action:{event.get('name')}" if kind == "action" else kind
-                )
+            source = await (await connection.channel()).get_queue(queue, ensure=True)
+            while (message := await source.get(no_ack=True, fail=False)) is not None:
+                found.append(json.loads(message.body))
         return found
 
     return asyncio.run(drain())
+
+
+def streamed(events: List[Dict[str, Any]]) -> Dict[str, List[str]]:
+    """Each conversation's event types as the broker delivered them to the queue."""
+    found: Dict[str, List[str]] = {}
+    for event in events:
+        kind = event.get("event")
+        found.setdefault(event["sender_id"], []).append(f"action:{event.get('name')}" if kind == "action" else kind)
+    return found
 
 
 def turns_of(events: List[str]) -> List[List[str]]:
@@ -296,9 +280,15 @@ def test_200_conversations_through_the_balancer_are_answered_once_stored_whole_a
     # The event stream carries every event the store holds for these conversations, once. (Two instances
     # publish in the background, so one conversation's turns may arrive out of order: a consumer orders them by
     # their timestamps, as the store does by id.)
-    published = streamed(cluster.queue)
+    delivered = taken_off(cluster.queue)
+    published = streamed(delivered)
     for sender in senders:
         assert sorted(published.get(sender, [])) == sorted(events[sender]), sender
+    # And nothing a person wrote or was told: no text, no channel metadata, intents and actions by name.
+    assert not any({"text", "metadata", "parse_data", "data"} & set(event) for event in delivered)
+    bodies = json.dumps(delivered, ensure_ascii=False)
+    assert not [message for message in MESSAGES if len(message) > 5 and message in bodies]
+    assert {event["intent"] for event in delivered if event["event"] == "user"} >= {"greet", "ask_programmes"}
 
 
 # --- behind the balancer: one instance killed in the middle of the load ---------------------------------------
@@ -467,18 +457,7 @@ def test_a_stopped_database_or_lock_store_costs_the_turn_kindly_and_service_come
 
 def queued_senders(queue: str) -> List[Tuple[str, str]]:
     """(sender, event type) of what the queue holds now, taken off it."""
-
-    async def drain() -> List[Tuple[str, str]]:
-        found = []
-        connection = await aio_pika.connect(f"amqp://guest:guest@{RABBITMQ[0]}:{RABBITMQ[1]}/", timeout=5)
-        async with connection:
-            source = await (await connection.channel()).get_queue(queue, ensure=True)
-            while (message := await source.get(no_ack=True, fail=False)) is not None:
-                event = json.loads(message.body)
-                found.append((event["sender_id"], event.get("event")))
-        return found
-
-    return asyncio.run(drain())
+    return [(event["sender_id"], event.get("event")) for event in taken_off(queue)]
 
 
 def test_a_stopped_event_broker_does_not_stop_the_conversation_and_its_events_follow_later(
@@ -508,3 +487,27 @@ def test_a_stopped_event_broker_does_not_stop_the_conversation_and_its_events_fo
     log = cluster.instances[0].log_text()
     assert "could not be published to RabbitMQ" in log
     assert "fin kaynin" not in log and "khassni" not in log and sender not in log
+
+
+def test_an_erased_conversation_is_announced_on_the_stream_after_its_last_turn(cluster: Cluster) -> None:
+    sender = f"erasure-{uuid.uuid4().hex[:8]}"
+    answered(cluster, sender, "salam")
+    answered(cluster, sender, "3ndi 17 3am w ana mn kaza")
+    answered(cluster, sender, "bghit tmss7o les données dyali")
+    answered(cluster, sender, "ah")
+    assert user_messages(cluster, sender) == 0, "erased from the store"
+
+    received: List[Dict[str, Any]] = []
+
+    def announced() -> bool:
+        received.extend(event for event in taken_off(cluster.queue) if event["sender_id"] == sender)
+        return any(event["event"] == "tawjih_conversation_erased" for event in received)
+
+    wait_for(announced, timeout=30)
+    kinds = [event["event"] for event in received]
+    # The three turns before, then the erasure; the confirming turn itself is neither stored nor streamed.
+    assert kinds.count("user") == 3 and kinds[-1] == "tawjih_conversation_erased", kinds
+    # What the person said of themselves went as "said", not as what.
+    ages = [event for event in received if event["event"] == "slot" and event["name"] == "age"]
+    assert ages and not any("value" in event for event in ages)
+    assert "kaza" not in json.dumps(received) and "17 3am" not in json.dumps(received)

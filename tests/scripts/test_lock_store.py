@@ -5,8 +5,6 @@ tests/e2e/test_topology.py.)"""
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import uuid
 from typing import List
@@ -16,18 +14,12 @@ from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from scaling.lock_store import AtomicRedisLockStore
-
-REDIS = ("127.0.0.1", 6379)
+from tests.support.services import REDIS, require
 
 
 @pytest.fixture(scope="module", autouse=True)
 def redis_running() -> None:
-    try:
-        socket.create_connection(REDIS, timeout=1).close()
-    except OSError:
-        if os.environ.get("TAWJIH_REQUIRE_SERVICES"):
-            pytest.fail("Redis is not running on 127.0.0.1:6379: CI must test the shared lock store")
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (the shared lock store's tests need it)")
+    require("Redis", REDIS)
 
 
 def tickets_taken_at_once(stores: List[RedisLockStore], conversation: str, per_store: int) -> List[int]:

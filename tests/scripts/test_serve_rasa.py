@@ -15,7 +15,14 @@ import yaml
 from tests.scripts.helpers import ROOT, SCRIPTS, load_script
 
 serve_rasa = load_script("serve_rasa")
-VARIABLES = ("ACTION_SERVER_URL", "TRACKER_STORE_URL", "LOCK_STORE_URL", "EVENT_BROKER_URL", "TAWJIH_EVENT_QUEUE")
+VARIABLES = (
+    "ACTION_SERVER_URL",
+    "TRACKER_STORE_URL",
+    "LOCK_STORE_URL",
+    "EVENT_BROKER_URL",
+    "TAWJIH_EVENT_QUEUE",
+    "TAWJIH_RETENTION_DAYS",
+)
 
 ENDPOINTS_WITH_MORE_KEYS = """\
 action_endpoint:
@@ -154,3 +161,17 @@ def test_a_malformed_url_stops_the_start_naming_the_variable_not_its_value(
     assert serve_rasa.main(["--endpoints=endpoints.yml"], run=FakeRasa()) == 2
     error = capsys.readouterr().err
     assert variable in error and value not in error
+
+
+def test_the_event_queue_keeps_events_as_long_as_the_conversations(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.chdir(ROOT)
+    clean_env.setenv("EVENT_BROKER_URL", "amqp://tawjih:s3cret@rabbit.internal:5673")
+    clean_env.setenv("TAWJIH_RETENTION_DAYS", "30")
+    rasa = FakeRasa()
+    assert serve_rasa.main(["--endpoints=endpoints.yml"], run=rasa) == 0
+    assert rasa.endpoints["event_broker"]["message_ttl_days"] == 30
+    clean_env.setenv("TAWJIH_RETENTION_DAYS", "thirty")
+    assert serve_rasa.main(["--endpoints=endpoints.yml"], run=FakeRasa()) == 2
+    assert "TAWJIH_RETENTION_DAYS" in capsys.readouterr().err
