@@ -116,10 +116,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     elif args.command == "users":
         return _users(args, factory)
     elif args.command == "export-nlu":
+        from zoneinfo import ZoneInfo
+
         from console.annotations import export_nlu_yaml
 
         with factory() as session:
-            sys.stdout.write(export_nlu_yaml(session, since=args.since))
+            # --since is a day where the console counts its days, as the API's ?since= is.
+            sys.stdout.write(export_nlu_yaml(session, since=args.since, tz=ZoneInfo(settings.timezone)))
     elif args.command == "reindex":
         from console.app import build_indexer
 

@@ -406,6 +406,15 @@ def admin(console: ConsoleProcess) -> Client:
     return console.login("admin")
 
 
+def console_today() -> str:
+    """Today's date where the console counts its days (CONSOLE_TIMEZONE, Africa/Casablanca by default):
+    from 23:00 UTC it is already tomorrow there."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.datetime.now(ZoneInfo("Africa/Casablanca")).strftime("%Y-%m-%d")
+
+
 def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -17,6 +17,7 @@ from tests.console.conftest import (
     Client,
     ConsoleProcess,
     Setup,
+    console_today,
     save_conversations,
     session_start,
     turn,
@@ -92,7 +93,7 @@ def test_each_filter_finds_exactly_the_right_sessions(setup: Setup, reviewer: Cl
     assert ids(reviewer, "register=french&min_length=2") == {who["french_pii"], who["hostile"]}
     assert ids(reviewer, "channel=rest&register=darija_arabic") == set()
     # Dates: the older session of `two_sessions` is two days old.
-    today = dt.date.today()
+    today = dt.date.fromisoformat(console_today())
     two_days_ago = (today - dt.timedelta(days=2)).isoformat()
     older = reviewer.get(f"/api/v1/conversations?date_from={two_days_ago}&date_to={two_days_ago}").json()["data"]
     assert [row["conversation"] for row in older] == [who["two_sessions"]]

@@ -25,6 +25,7 @@ from tests.console.conftest import (
     XSS,
     Client,
     Setup,
+    console_today,
     save_conversations,
     session_start,
     turn,
@@ -81,7 +82,7 @@ def test_what_a_person_typed_is_shown_as_text_never_as_html(setup: Setup, review
 
 
 def test_the_figures_as_json_and_as_csv_with_formulas_neutralised(setup: Setup, reviewer: Client) -> None:
-    today = time.strftime("%Y-%m-%d")
+    today = console_today()
     stats = reviewer.get(f"/api/v1/stats?to={today}").json()
     assert sum(day["total"] for day in stats["conversations_per_day"]) == 7
     channels: Dict[str, int] = {}
@@ -190,7 +191,7 @@ def test_annotations_become_nlu_data_that_rasa_validates(setup: Setup, reviewer:
     examples = {entry["intent"]: entry["examples"] for entry in data["nlu"]}
     assert "blablabla xyz" in examples["out_of_scope"] and "[الباك](education_level)" in examples["ask_eligibility"]
     assert "[téléphone]" not in examples["inform"] and "(téléphone)" in examples["inform"]
-    cli = setup.console.cli("export-nlu", "--since", time.strftime("%Y-%m-%d"))
+    cli = setup.console.cli("export-nlu", "--since", console_today())
     assert cli.stdout == exported
     assert yaml.safe_load(setup.console.cli("export-nlu", "--since", "2999-01-01").stdout)["nlu"] == []
 
@@ -229,7 +230,7 @@ def test_a_session_saved_as_a_test_story(setup: Setup, reviewer: Client) -> None
 
 def test_masked_values_never_reach_a_page_json_csv_or_yaml(setup: Setup, supervisor: Client) -> None:
     pii = session_of(supervisor, setup, "french_pii")
-    today = time.strftime("%Y-%m-%d")
+    today = console_today()
     for path in ["/conversations", f"/conversations/{pii}", "/analytics", "/audit", "/conversations?q=karim"]:
         assert_masked(supervisor.page(path).text, path)
     for path in [
@@ -403,7 +404,7 @@ def test_a_supervisor_exports_then_erases_one_person_and_no_one_else(
         audit[0]["action"] == "erase_person" and audit[0]["detail"]["sessions"] == 2 and audit[0]["session_id"] is None
     )
     assert "supprime" not in json.dumps(audit) and PHONE not in json.dumps(audit)
-    stats = supervisor.get(f"/api/v1/stats?to={time.strftime('%Y-%m-%d')}").json()
+    stats = supervisor.get(f"/api/v1/stats?to={console_today()}").json()
     assert sum(d["count"] for d in stats["deletion_requests_per_day"]) >= 1
 
 
