@@ -147,7 +147,8 @@ def first_socket_reply(stack: Stack, packets: List[Any]) -> Dict[str, Any]:
                 await client.emit("user_uttered", message)
             return await asyncio.wait_for(replies.get(), 30)
         finally:
-            await client.disconnect()
+            # Without waiting for the long poll in flight to end (up to socket.io's 25 s ping interval).
+            await client.eio.disconnect(abort=True)
 
     return asyncio.run(run())
 
