@@ -90,8 +90,13 @@ format: setup ## Reformat the code with ruff
 stories: setup train ## Test stories through NLU and dialogue: rasa test core --fail-on-prediction-errors
 	$(PY) scripts/test_stories.py --model $(MODEL) --stories tests/stories --out results/stories
 
+# Two workers (pytest-xdist): most tests wait on the processes they start, a core is often idle. The load
+# tests (marker `alone`) run afterwards, by themselves: beside other tests they would measure the contention.
+PYTEST_WORKERS ?= 2
+
 test: setup browser haproxy train lint validate stories ## The whole suite: lint, data validation, test stories, unit, integration and end-to-end tests
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not alone"
+	$(PY) -m pytest -m alone
 
 eval: setup ## Train ours and the stock pipeline, score the six held-out sets: F1 per intent and register, city accuracy, latency
 	$(PY) -m bench.eval_nlu $(EVAL_ARGS)

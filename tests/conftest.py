@@ -17,6 +17,16 @@ os.environ.setdefault("HANDOFF_SERVICE_TOKEN", "tests-handoff-service-token")
 POSTGRES_URL = os.environ.get("TAWJIH_TEST_DATABASE_URL")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """For `make test`'s two workers (pytest-xdist, ``--dist loadgroup``): a test module runs whole on one
+    worker, so that its module fixtures (a console, a registry) start once; the end-to-end modules, which
+    share one trained Rasa and its stack, all run on the same worker, and first: they take the longest."""
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("e2e" if module.startswith("tests/e2e/") else module))
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/e2e/"))
+
+
 @pytest.fixture(scope="session")
 def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")
