@@ -157,7 +157,11 @@ async def request_adviser(dispatcher: CollectingDispatcher, tracker: Tracker, re
     except HandoffServiceUnavailable:
         dispatcher.utter_message(response="utter_handoff_unavailable")
         return [SlotSet("offer", None)]
-    events: List[Dict[str, Any]] = [SlotSet("offer", None), SlotSet("handoff_id", str(ticket.id))]
+    events: List[Dict[str, Any]] = [
+        SlotSet("offer", None),
+        SlotSet("handoff_id", str(ticket.id)),
+        SlotSet("handoff_channel", channel or None),
+    ]
     if channel not in PUSHABLE_CHANNELS:
         dispatcher.utter_message(response="utter_handoff_channel_cannot_receive")
         return [*events, SlotSet("handoff", QUEUED)]
@@ -207,7 +211,9 @@ class ActionHandoffTaken(TawjihAction):
             # The person ended it (or it is already taken) meanwhile: nothing to say, nothing to pause; the
             # console reads action_end_handoff in the tracker store and closes the request.
             return []
-        if (tracker.get_latest_input_channel() or "") not in PUSHABLE_CHANNELS:
+        # The person's message may be in an earlier session (one expired during the wait): the slot says where.
+        channel = tracker.get_latest_input_channel() or tracker.get_slot("handoff_channel") or ""
+        if channel not in PUSHABLE_CHANNELS:
             return [LISTEN]  # the adviser cannot write to this channel (REST): the bot keeps answering
         register = wording.register_of(tracker)
         dispatcher.utter_message(response="utter_handoff_taken", buttons=[end_button(register)], tawjih_handoff="taken")
@@ -295,6 +301,7 @@ def _over() -> List[Dict[str, Any]]:
         ConversationResumed(),
         SlotSet("handoff", None),
         SlotSet("handoff_id", None),
+        SlotSet("handoff_channel", None),
         SlotSet("handoff_opens_at", None),
         LISTEN,
     ]

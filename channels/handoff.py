@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 MARKER = "tawjih_handoff"
 OPENED, ENDED, CLOSED = "opened", "ended", "closed"
-HANDOFF_SLOTS = ("handoff", "handoff_id", "handoff_opens_at", "register")
+HANDOFF_SLOTS = ("handoff", "handoff_id", "handoff_channel", "handoff_opens_at", "register")
 # The handoff slot's values under which the bot is paused.
 PAUSED_STATES = frozenset({"waiting", "adviser", "leaving_question"})
 END_ACTION = "action_end_handoff"

@@ -76,3 +76,15 @@ def test_closing_after_the_person_ended_it_does_not_say_the_bot_is_back_twice() 
     assert run(ActionHandoffClosed(), {"handoff": None}) == ([], [])
     said, _ = run(ActionHandoffClosed(), {"handoff": "adviser"})
     assert said == ["utter_handoff_closed"]
+
+
+def test_taking_a_request_after_the_session_expired_still_tells_the_person_where_they_asked() -> None:
+    # The session the console's action runs in began after the person's last message (it expired during the
+    # wait): their channel is the one the request was made on, carried in the handoff's slots.
+    tracker = turn("salam", "greet", slots={"handoff": "queued", "handoff_channel": "whatsapp"})
+    tracker.events = [event for event in tracker.events if event.get("event") != "user"]
+    tracker.latest_message = {}
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionHandoffTaken().run(dispatcher, tracker, {}))
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_handoff_taken"]
+    assert {"event": "pause", "timestamp": None} in events
