@@ -82,7 +82,12 @@ def create_app(settings: ConsoleSettings) -> FastAPI:
         tz=ZoneInfo(settings.timezone),
         choices=domain_choices(settings.domain_path),
     )
-    rasa = RasaClient(settings.rasa_url, settings.rasa_auth_token.get_secret_value(), settings.rasa_timeout_seconds)
+    rasa = RasaClient(
+        settings.rasa_url,
+        settings.rasa_auth_token.get_secret_value(),
+        settings.rasa_timeout_seconds,
+        every_address=settings.rasa_url_every_address,
+    )
     watcher = HandoffWatcher(
         factory,
         indexer.reader,

@@ -42,7 +42,11 @@ class ConsoleSettings(BaseSettings):
     # --- handoff to advisers ---
     # Rasa's HTTP API (the adviser's replies, and the actions that tell the person what happens); `serve` refuses
     # to start without its token.
+    # Several instances: their URLs comma-separated, or (RASA_URL_EVERY_ADDRESS) one host name whose every address
+    # is an instance (a Kubernetes headless Service). A web chat tab is connected to one instance only: a message
+    # for it goes to each in turn until the one holding the tab takes it.
     rasa_url: str = Field("http://127.0.0.1:5005", env="RASA_URL", min_length=1)
+    rasa_url_every_address: bool = Field(False, env="RASA_URL_EVERY_ADDRESS")
     rasa_auth_token: Optional[SecretStr] = Field(None, env="RASA_AUTH_TOKEN")
     rasa_timeout_seconds: float = Field(
         40.0, env="CONSOLE_RASA_TIMEOUT_SECONDS", gt=0

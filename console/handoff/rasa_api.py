@@ -2,7 +2,11 @@
 are respected (the console never writes Rasa's tables).
 
 A POST that may have reached Rasa is never sent again: a second try could send the person the same message
-twice. Only a connection that was never made (refused, or not established in time) is tried once more. URLs carry
+twice. Only a connection that was never made (refused, or not established in time) is tried once more.
+
+With several Rasa instances, a web chat tab is connected to one of them: the others answer ``not_connected`` and
+record nothing (channels/webchat.py), so a message refused that way is offered to the next instance, and only
+the last refusal counts. Every other answer is final. URLs carry
 the token and the conversation id, and bodies carry what the adviser wrote: neither is ever logged or put into
 an error; errors name a reason and a code only.
 """
@@ -11,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, Optional
-from urllib.parse import quote
+import socket
+from typing import Any, Dict, List, Optional
+from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3
@@ -82,8 +87,10 @@ class RasaClient:
     """``execute`` runs one of the handoff actions; ``send`` records an adviser's message as a bot utterance,
     which Rasa sends on the person's channel (``execute_side_effects``). Both raise ``RasaError``."""
 
-    def __init__(self, base_url: str, token: str, timeout_seconds: float) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, base_url: str, token: str, timeout_seconds: float, every_address: bool = False) -> None:
+        # One URL, or several comma-separated; with ``every_address``, each address a host name resolves to.
+        self.base_urls = [url.strip().rstrip("/") for url in base_url.split(",") if url.strip()]
+        self.every_address = every_address
         self._token = token
         self.timeout = timeout_seconds
         self.http = requests.Session()
@@ -136,12 +143,41 @@ class RasaClient:
             [event],
         )
 
+    def instances(self) -> List[str]:
+        """The Rasa instances to try, in order (a headless Service's addresses are read again each time)."""
+        if not self.every_address:
+            return self.base_urls
+        found: List[str] = []
+        for url in self.base_urls:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            try:
+                addresses = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+            except OSError:
+                found.append(url)  # unresolvable now: the request will say Rasa is unreachable
+                continue
+            for *_, address in addresses:
+                host = f"[{address[0]}]" if ":" in str(address[0]) else str(address[0])
+                found.append(f"{parts.scheme}://{host}:{port}{parts.path}")
+        return list(dict.fromkeys(found))
+
     def _post(self, path: str, params: Dict[str, str], body: Any) -> None:
+        instances = self.instances()
+        for index, base_url in enumerate(instances):
+            try:
+                self._post_to(base_url, path, params, body)
+                return
+            except DeliveryFailed as refused:
+                # The tab may be connected to another instance; that one alone will take the message.
+                if refused.reason != "not_connected" or index + 1 == len(instances):
+                    raise
+
+    def _post_to(self, base_url: str, path: str, params: Dict[str, str], body: Any) -> None:
         attempts = 2  # the second only when the first never reached Rasa
         for attempt in range(attempts):
             try:
                 response = self.http.post(
-                    self.base_url + path, params={**params, "token": self._token}, json=body, timeout=self.timeout
+                    base_url + path, params={**params, "token": self._token}, json=body, timeout=self.timeout
                 )
             except requests.RequestException as error:
                 if _never_connected(error) and attempt + 1 < attempts:

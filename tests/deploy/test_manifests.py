@@ -570,3 +570,12 @@ def test_the_image_downloads_no_model_and_carries_the_one_rasa_loads() -> None:
     assert "!" + str(Path(model).relative_to("/app")) in ignored
     for private in (".env", "var/", ".venv/", ".git/"):
         assert private in ignored, private
+
+
+def test_the_console_offers_a_web_chat_message_to_every_rasa_pod() -> None:
+    # A tab's socket lives on one pod: the console reaches each pod's address, not one behind the Service.
+    service = named("Service", "tawjih-rasa-instances")
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["selector"] == named("Service", "tawjih-rasa")["spec"]["selector"]
+    console = config_map_data("tawjih-console")
+    assert console["RASA_URL"] == "http://tawjih-rasa-instances:5005" and console["RASA_URL_EVERY_ADDRESS"] == "true"

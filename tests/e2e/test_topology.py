@@ -28,6 +28,7 @@ import pytest
 import requests
 
 from channels.turns import TECHNICAL_PROBLEM
+from console.handoff.rasa_api import DeliveryFailed, RasaClient
 from tests.conftest import POSTGRES_URL
 from tests.console.conftest import wait_for
 from tests.e2e.conftest import MODEL
@@ -78,7 +79,7 @@ class Cluster:
         """The instance started again on its port, as a supervisor would."""
         old = self.instances[index]
         tracker_url, env = self.settings[index]
-        new = RasaProcess(MODEL, self.actions_url, tracker_url, self.log_dir, dict(env), port=old.port)
+        new = RasaProcess(MODEL, self.actions_url, tracker_url, self.log_dir, dict(env), port=old.port, token=old.token)
         new.rest_token = self.env["TAWJIH_REST_TOKEN"]
         self.instances[index] = new
         return new
@@ -123,7 +124,12 @@ def cluster(postgres_schema_url: str, tmp_path_factory: pytest.TempPathFactory, 
     try:
         actions = ActionServerProcess(registry.url, log_dir)
         with ThreadPoolExecutor(2) as pool:  # both load their model at once
-            started = [pool.submit(RasaProcess, MODEL, actions.url, url, log_dir, dict(env)) for url, env in settings]
+            # One API token for both, as a deployment gives them: the console calls either.
+            token = secrets.token_urlsafe(24)
+            started = [
+                pool.submit(RasaProcess, MODEL, actions.url, url, log_dir, dict(env), token=token)
+                for url, env in settings
+            ]
             instances = [future.result() for future in started]
         for instance in instances:
             instance.rest_token = shared["TAWJIH_REST_TOKEN"]
@@ -289,6 +295,53 @@ def test_200_conversations_through_the_balancer_are_answered_once_stored_whole_a
     bodies = json.dumps(delivered, ensure_ascii=False)
     assert not [message for message in MESSAGES if len(message) > 5 and message in bodies]
     assert {event["intent"] for event in delivered if event["event"] == "user"} >= {"greet", "ask_programmes"}
+
+
+def test_an_advisers_message_reaches_the_web_chat_tab_on_whichever_instance_holds_it(cluster: Cluster) -> None:
+    """The console is given both instances (RASA_URL, comma-separated): the tab's socket is on the second; the
+    first answers that no tab is connected there and records nothing, the second delivers it, once."""
+    import socketio
+
+    first, second = cluster.instances
+    session_id = uuid.uuid4().hex
+    text = f"Bonjour, ici une conseillère ({session_id[:6]})"
+
+    async def run() -> Dict[str, Any]:
+        client = socketio.AsyncClient(reconnection=False)
+        confirmed = asyncio.Event()
+        received: "asyncio.Queue[Dict[str, Any]]" = asyncio.Queue()
+        client.on("session_confirm", lambda _: confirmed.set())
+        client.on("bot_uttered", received.put_nowait)
+        await client.connect(second.url, headers={"Origin": "http://127.0.0.1:8080"}, transports=["polling"])
+        try:
+            await client.emit("session_request", {"session_id": session_id})
+            await asyncio.wait_for(confirmed.wait(), 10)
+            await client.emit("user_uttered", {"message": "salam", "session_id": session_id})
+            await asyncio.wait_for(received.get(), 30)  # the welcome
+            loop = asyncio.get_running_loop()
+            only_first = RasaClient(first.url, first.token, 30)
+            with pytest.raises(DeliveryFailed) as refused:
+                await loop.run_in_executor(None, only_first.send, session_id, "socketio", 7, text)
+            assert refused.value.reason == "not_connected"
+            console = RasaClient(f"{first.url},{second.url}", first.token, 30)
+            await loop.run_in_executor(None, console.send, session_id, "socketio", 7, text)
+            while True:
+                message = await asyncio.wait_for(received.get(), 30)
+                if message.get("from") == "adviser":
+                    return message
+        finally:
+            await client.eio.disconnect(abort=True)
+
+    assert asyncio.run(run())["text"] == text
+    import psycopg2
+
+    schema = cluster.tracker_url.split("search_path%3D")[1]
+    with psycopg2.connect(cluster.tracker_url.split("?")[0]) as db, db.cursor() as cursor:
+        cursor.execute(
+            f'SELECT count(*) FROM "{schema}".events WHERE sender_id = %s AND type_name = %s AND data LIKE %s',  # noqa: S608
+            (session_id, "bot", f"%{session_id[:6]}%"),
+        )
+        assert cursor.fetchone() == (1,), "stored once, by the instance that delivered it"
 
 
 # --- behind the balancer: one instance killed in the middle of the load ---------------------------------------
