@@ -33,34 +33,8 @@
     address_store: "l'adresse de la personne n'a pas pu être lue"
   };
 
-  var NAMES = { regions: {}, cities: {}, programmes: {} };
-  var namesSource = document.getElementById("catalogue-names");
-  if (namesSource) { try { NAMES = JSON.parse(namesSource.textContent); } catch (e) { /* slugs are shown instead */ } }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
-
-  function named(kind, slug) {
-    return (NAMES[kind] && NAMES[kind][slug]) || String(slug);
-  }
-
-  function answerValue(name, value) {
-    if (value === true) { return "oui"; }
-    if (value === false) { return "non"; }
-    if (name === "education_level") { return named("levels", value); }
-    if (name === "home_region") { return named("regions", value); }
-    if (name === "age") { return value + " ans"; }
-    return String(value);
-  }
-
-  function label(map, value) {
-    if (value === null || value === undefined || value === "") { return "—"; }
-    return map[value] || String(value);
-  }
+  var common = window.TawjihHandoff;  // handoff_common.js
+  var el = common.el, named = common.named, answerValue = common.answerValue, label = common.label;
 
   function reasonText(reason, code) {
     var text = reason ? (REASONS[reason] || String(reason)) : "raison inconnue";
