@@ -69,6 +69,12 @@ class ConsoleSettings(BaseSettings):
             raise ValueError("unknown time zone") from None
         return value
 
+    @validator("rasa_url")
+    def _names_an_instance(cls, value: str) -> str:
+        if not any(url.strip() for url in value.split(",")):
+            raise ValueError("names no Rasa instance")
+        return value
+
     @validator("handoff_opening_hours")
     def _readable_hours(cls, value: str, values: Dict[str, Any]) -> str:
         from console.handoff.hours import OpeningHours

@@ -2,13 +2,13 @@
 are respected (the console never writes Rasa's tables).
 
 A POST that may have reached Rasa is never sent again: a second try could send the person the same message
-twice. Only a connection that was never made (refused, or not established in time) is tried once more.
+twice. Only a connection that was never made (refused, or not established in time) is tried once more. URLs carry
+the token and the conversation id, and bodies carry what the adviser wrote: neither is ever logged or put into
+an error; errors name a reason and a code only.
 
 With several Rasa instances, a web chat tab is connected to one of them: the others answer ``not_connected`` and
 record nothing (channels/webchat.py), so a message refused that way is offered to the next instance, and only
-the last refusal counts. Every other answer is final. URLs carry
-the token and the conversation id, and bodies carry what the adviser wrote: neither is ever logged or put into
-an error; errors name a reason and a code only.
+the last refusal counts. Every other answer is final.
 """
 
 from __future__ import annotations
@@ -90,6 +90,8 @@ class RasaClient:
     def __init__(self, base_url: str, token: str, timeout_seconds: float, every_address: bool = False) -> None:
         # One URL, or several comma-separated; with ``every_address``, each address a host name resolves to.
         self.base_urls = [url.strip().rstrip("/") for url in base_url.split(",") if url.strip()]
+        if not self.base_urls:
+            raise ValueError("RASA_URL names no Rasa instance")  # else nothing would be sent, and nothing said
         self.every_address = every_address
         self._token = token
         self.timeout = timeout_seconds

@@ -569,6 +569,7 @@ def test_serve_refuses_to_start_without_its_handoff_secrets_or_with_unreadable_h
         ({"RASA_AUTH_TOKEN": "r" * 24}, "HANDOFF_SERVICE_TOKEN is not set"),
         ({**secrets_given, "HANDOFF_OPENING_HOURS": "whenever"}, "HANDOFF_OPENING_HOURS"),
         ({**secrets_given, "HANDOFF_WAIT_MINUTES": "0"}, "HANDOFF_WAIT_MINUTES"),
+        ({**secrets_given, "RASA_URL": " , "}, "RASA_URL"),  # no instance: no message would go anywhere
     ]
     for given, said in cases:
         done = subprocess.run(

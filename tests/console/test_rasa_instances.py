@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from console.handoff.rasa_api import RasaClient
 
 
@@ -14,3 +16,8 @@ def test_every_address_of_a_host_is_an_instance_and_an_unresolvable_one_is_kept_
     assert RasaClient("http://127.0.0.1:5005", "token", 5, every_address=True).instances() == ["http://127.0.0.1:5005"]
     unknown = "http://no-such-rasa.invalid:5005"
     assert RasaClient(unknown, "token", 5, every_address=True).instances() == [unknown]
+
+
+def test_a_list_naming_no_instance_is_refused() -> None:
+    with pytest.raises(ValueError, match="RASA_URL"):
+        RasaClient(" , ", "token", 5)
