@@ -13,6 +13,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from privacy.addresses import forget_address, purge_addresses
+from scaling import tracker_window
 
 EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
 
@@ -26,12 +27,14 @@ def purge_expired(engine: sa.engine.Engine, days: int, now: Optional[float] = No
         return 0  # Rasa creates the table with the first conversation
     with engine.begin() as connection:
         purge_addresses(connection, cutoff)
+        tracker_window.purge(connection, cutoff)  # a long session's summed-up state (slot values)
         return connection.execute(sa.delete(EVENTS).where(EVENTS.c.timestamp < cutoff)).rowcount
 
 
 def erase_conversation(engine: sa.engine.Engine, sender_id: str) -> int:
-    """Delete every event of one conversation, all sessions, and its sealed address if one was kept;
-    returns how many events went."""
+    """Delete every event of one conversation, all sessions, its sealed address if one was kept and its
+    window (``scaling.tracker_window``: the slot values of a long session); returns how many events went."""
     with engine.begin() as connection:
         forget_address(connection, sender_id)
+        tracker_window.forget(connection, sender_id)
         return connection.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id == sender_id)).rowcount

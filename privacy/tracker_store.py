@@ -32,6 +32,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 
 from privacy.retention import erase_conversation
+from scaling import tracker_window
 
 ERASURE_SLOT = "erasure_confirmed"
 logger = logging.getLogger(__name__)
@@ -114,7 +115,16 @@ def _sqlite_folder(url: Optional[str]) -> None:
 class PrivateSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that stores a turn whole or raises, and erases a conversation on request."""
 
-    def __init__(self, domain: Optional[Domain] = None, host: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        host: Optional[str] = None,
+        window_messages: Any = tracker_window.DEFAULT_KEEP_MESSAGES,
+        **kwargs: Any,
+    ) -> None:
+        # How many of the person's latest messages a read of a long session holds (scaling/tracker_window.py;
+        # endpoints.yml ``window_messages``, TAWJIH_TRACKER_WINDOW_MESSAGES); 0 reads every session whole.
+        self.window_messages = window_setting(window_messages)
         # Our code in the Rasa process logs at Rasa's level (--log-level / LOG_LEVEL, INFO by default),
         # which Rasa sets on its own logger only: the erasure line is an INFO line.
         for ours in ("privacy", "channels", "language"):
@@ -122,6 +132,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         _sqlite_folder(host)
         super().__init__(domain=domain, host=host, **kwargs)
         ensure_indexes(self.engine)
+        tracker_window.ensure_table(self.engine)
         self.health = StoreHealth()
         _stores.append(self)
 
@@ -142,6 +153,47 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         return await self._read(sender_id, all_sessions=False)
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        """Rasa's read, through the conversation's window when it has a current one (a long session: the
+        prefix, then the events of its latest messages), and noting which stored rows the tracker holds."""
+        with self.session_scope() as session:
+            window = None
+            if not fetch_events_from_all_sessions and self.window_messages:
+                window = self._current_window(session, sender_id)
+            if window is not None:
+                rows = (
+                    session.query(self.SQLEvent.id, self.SQLEvent.data)
+                    .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= window.first_event_id)
+                    .order_by(self.SQLEvent.id)
+                    .all()
+                )
+                prefix = window.prefix
+            else:
+                query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
+                rows = query.with_entities(self.SQLEvent.id, self.SQLEvent.data).all()
+                prefix = []
+            if not self.domain or not rows:
+                return None
+            events = [*prefix, *(json.loads(row.data) for row in rows)]
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if len(tracker.events) == len(events):  # every stored event read back as an event
+                tracker_window.mark_read_back(tracker, [None] * len(prefix) + [row.id for row in rows])
+            return tracker
+
+    def _session_started_at(self, session: Any, sender_id: str) -> Optional[float]:
+        return (
+            session.query(sa.func.max(self.SQLEvent.timestamp))
+            .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.type_name == SessionStarted.type_name)
+            .scalar()
+        )
+
+    def _current_window(self, session: Any, sender_id: str) -> Optional[tracker_window.Window]:
+        """The conversation's window, if it belongs to its latest session."""
+        window = tracker_window.load(session.connection(), sender_id)
+        if window is None or window.session_started_at != self._session_started_at(session, sender_id):
+            return None
+        return window
 
     def _event_query(self, session: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
         """Rasa's query for a conversation's events (those of its latest session), with the session's start
@@ -186,9 +238,13 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             else:
                 new_events = None
                 if self.event_broker is not None:
-                    new_events = TrackerEventDiffEngine.event_difference(
-                        await self.retrieve(tracker.sender_id), tracker
-                    )
+                    read = tracker_window.read_back(tracker)
+                    if read is not None:
+                        new_events = list(tracker.events)[read.stored :]
+                    else:
+                        new_events = TrackerEventDiffEngine.event_difference(
+                            await self.retrieve(tracker.sender_id), tracker
+                        )
                 self._write(tracker)
                 if new_events:
                     # Published once stored: the stream never carries a turn the store does not have.
@@ -200,11 +256,19 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         self.health.worked()
 
     def _write(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's ``SQLTrackerStore.save`` without the event stream, which ``save`` publishes after."""
+        """Rasa's ``SQLTrackerStore.save`` without the event stream, which ``save`` publishes after; a tracker
+        read from this store writes the events it did not hold when read (no count of the stored ones), and
+        its conversation's window moves forward in the same transaction when the session has grown."""
+        read = tracker_window.read_back(tracker)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
+            if read is not None:
+                new_events = list(tracker.events)[read.stored :]
+            else:
+                new_events = list(self._additional_events(session, tracker))
+            rows = []
+            for event in new_events:
                 data = event.as_dict()
-                session.add(
+                rows.append(
                     self.SQLEvent(
                         sender_id=tracker.sender_id,
                         type_name=event.type_name,
@@ -214,7 +278,24 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                         data=json.dumps(data),
                     )
                 )
+            session.add_all(rows)
+            if read is not None and self.window_messages and self.domain is not None:
+                session.flush()  # the new rows' ids
+                event_ids = [*read.event_ids, *(row.id for row in rows)]
+                moved = tracker_window.next_window(
+                    tracker,
+                    event_ids,
+                    self.domain.slots,
+                    self.window_messages,
+                    self._session_started_at(session, tracker.sender_id),
+                )
+                if moved is not None:
+                    window, first_event_at = moved
+                    tracker_window.store(session.connection(), tracker.sender_id, window, first_event_at)
             session.commit()
+            if read is not None:
+                # Stored now: a second save of the same tracker writes only what was added since.
+                tracker_window.mark_read_back(tracker, [*read.event_ids, *(row.id for row in rows)])
 
     def probe(self) -> bool:
         """A live check for the health route: the store answers, and (SQLite) its write lock can be taken."""
@@ -235,6 +316,20 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             return False
         self.health.worked()
         return True
+
+
+def window_setting(value: Any) -> int:
+    """``window_messages`` as a whole number from 0 (0: no window), or a refusal to start naming it."""
+    try:
+        messages = int(str(value).strip())
+    except ValueError:
+        messages = -1
+    if messages < 0 or (0 < messages < tracker_window.MIN_KEEP_MESSAGES):
+        raise ValueError(
+            f"tracker_store window_messages (TAWJIH_TRACKER_WINDOW_MESSAGES) must be 0 (off) or a whole number "
+            f"from {tracker_window.MIN_KEEP_MESSAGES}, not {value!r}"
+        )
+    return messages
 
 
 def _store_as_is(store: Optional[TrackerStore], domain: Domain) -> TrackerStore:

@@ -38,6 +38,7 @@ DEFAULT_ENDPOINTS = "endpoints.yml"
 OVERRIDES: Dict[str, Tuple[str, str]] = {
     "ACTION_SERVER_URL": ("action_endpoint", "url"),
     "TRACKER_STORE_URL": ("tracker_store", "url"),
+    "TAWJIH_TRACKER_WINDOW_MESSAGES": ("tracker_store", "window_messages"),
 }
 
 

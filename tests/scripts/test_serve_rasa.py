@@ -18,6 +18,7 @@ serve_rasa = load_script("serve_rasa")
 VARIABLES = (
     "ACTION_SERVER_URL",
     "TRACKER_STORE_URL",
+    "TAWJIH_TRACKER_WINDOW_MESSAGES",
     "LOCK_STORE_URL",
     "EVENT_BROKER_URL",
     "TAWJIH_EVENT_QUEUE",
@@ -72,6 +73,7 @@ def test_the_environment_replaces_the_two_urls_and_keeps_every_other_key(
     source.write_text(ENDPOINTS_WITH_MORE_KEYS, encoding="utf-8")
     clean_env.setenv("ACTION_SERVER_URL", "http://10.0.0.7:6055/webhook")
     clean_env.setenv("TRACKER_STORE_URL", "postgresql://tawjih:s3cret@db:5432/tracker")
+    clean_env.setenv("TAWJIH_TRACKER_WINDOW_MESSAGES", "15")
     rasa = FakeRasa()
 
     assert serve_rasa.main(["--model", "m.tar.gz", "--endpoints", str(source), "--port", "5006"], run=rasa) == 0
@@ -82,6 +84,7 @@ def test_the_environment_replaces_the_two_urls_and_keeps_every_other_key(
     expected = yaml.safe_load(ENDPOINTS_WITH_MORE_KEYS)
     expected["action_endpoint"]["url"] = "http://10.0.0.7:6055/webhook"
     expected["tracker_store"]["url"] = "postgresql://tawjih:s3cret@db:5432/tracker"
+    expected["tracker_store"]["window_messages"] = "15"
     assert rasa.endpoints == expected  # lock_store's ${REDIS_HOST} is left for Rasa to expand
     assert not rasa.path.exists()  # deleted once Rasa stops
 
@@ -92,7 +95,11 @@ def test_without_the_variables_the_file_s_local_defaults_are_used(clean_env: pyt
     assert serve_rasa.main(["--endpoints=endpoints.yml"], run=rasa) == 0
     assert rasa.endpoints == {
         "action_endpoint": {"url": "http://127.0.0.1:5055/webhook"},
-        "tracker_store": {"type": "privacy.tracker_store.PrivateSQLTrackerStore", "url": "sqlite:///var/tracker.db"},
+        "tracker_store": {
+            "type": "privacy.tracker_store.PrivateSQLTrackerStore",
+            "url": "sqlite:///var/tracker.db",
+            "window_messages": 10,
+        },
     }
     assert rasa.argv.count("--endpoints") == 1 and "--endpoints=endpoints.yml" not in rasa.argv
 

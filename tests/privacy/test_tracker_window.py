@@ -1,0 +1,153 @@
+"""A long session is read back as its latest messages after a summed-up state (scaling/tracker_window.py),
+on SQLite and (in CI) on PostgreSQL: the same slots, form and pause as the whole session, every event stored
+once, everything still there for the console, and the summed-up state erased and purged with the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    Event,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from privacy.retention import erase_conversation, purge_expired
+from privacy.tracker_store import ERASURE_SLOT, PrivateSQLTrackerStore
+from scaling import tracker_window
+from tests.privacy.test_retention import DAY, new_sender, session
+
+KEEP = 3
+DOMAIN = Domain.from_dict(
+    {
+        "slots": {
+            ERASURE_SLOT: {"type": "bool", "mappings": [{"type": "custom"}]},
+            "age": {"type": "float", "mappings": [{"type": "custom"}]},
+            "register": {"type": "text", "mappings": [{"type": "custom"}]},
+        },
+        "forms": {"eligibility_form": {"required_slots": ["age"]}},
+    }
+)
+
+
+@pytest.fixture
+def store(tracker_store_url: str) -> Iterator[PrivateSQLTrackerStore]:
+    store = PrivateSQLTrackerStore(domain=DOMAIN, host=tracker_store_url, window_messages=KEEP)
+    yield store
+    store.engine.dispose()
+
+
+def turn(at: float, index: int) -> List[Event]:
+    """One message and its answer; a few of them set a slot, open the form or hand over to an adviser."""
+    events: List[Event] = [UserUttered(f"message {index}", {"name": "inform", "confidence": 0.9}, timestamp=at)]
+    events.append(SlotSet("register", "french" if index % 2 else "darija_latin", timestamp=at + 0.1))
+    if index == 2:
+        events.append(SlotSet("age", 19.0, timestamp=at + 0.2))
+    if index == 4:
+        events.append(ActiveLoop("eligibility_form", timestamp=at + 0.2))
+    if index == 7:
+        events.append(ConversationPaused(timestamp=at + 0.3))
+    events += [BotUttered(f"answer {index}", timestamp=at + 0.4), ActionExecuted("action_listen", timestamp=at + 0.5)]
+    return events
+
+
+def talk(store: PrivateSQLTrackerStore, person: str, messages: int) -> float:
+    """A session, then ``messages`` turns, each read back and saved as Rasa does for every message."""
+    started = time.time() - 3600
+    first = session(started, "message 0")
+    asyncio.run(store.save(DialogueStateTracker.from_events(person, first, slots=DOMAIN.slots)))
+    for index in range(1, messages + 1):
+        tracker = asyncio.run(store.retrieve(person))
+        assert tracker is not None
+        for event in turn(started + 10 * index, index):
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+    return started
+
+
+def user_texts(tracker: DialogueStateTracker) -> List[str]:
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]  # type: ignore[misc]
+
+
+def with_windows(store: PrivateSQLTrackerStore, *people: str) -> List[str]:
+    """Which of ``people`` have a window (the PostgreSQL schema is shared by the module's tests)."""
+    table = tracker_window.WINDOWS
+    with store.engine.connect() as connection:
+        query = sa.select(table.c.conversation_id).where(table.c.conversation_id.in_(people))
+        return sorted(connection.execute(query).scalars().all())
+
+
+def test_a_long_session_reads_back_as_its_latest_messages_in_the_same_state(store: PrivateSQLTrackerStore) -> None:
+    person = new_sender()
+    talk(store, person, 20)
+
+    latest = asyncio.run(store.retrieve(person))
+    whole = asyncio.run(store.retrieve_full_tracker(person))
+    assert latest is not None and whole is not None
+    assert KEEP <= len(user_texts(latest)) <= 2 * KEEP
+    assert user_texts(latest) == user_texts(whole)[-len(user_texts(latest)) :]
+    # The state of the whole session: slots (one set at message 2), the form opened at 4, the pause at 7.
+    assert latest.current_slot_values() == whole.current_slot_values()
+    assert latest.get_slot("age") == 19.0
+    assert latest.active_loop_name == "eligibility_form" and latest.is_paused()
+    # Every message stored once, in order: the console reads them all.
+    assert user_texts(whole) == [f"message {index}" for index in range(21)]
+    assert len(latest.events) < len(whole.events) / 2
+
+
+def test_a_short_session_is_read_whole(store: PrivateSQLTrackerStore) -> None:
+    person = new_sender()
+    talk(store, person, 2 * KEEP - 1)
+    assert with_windows(store, person) == []
+    tracker = asyncio.run(store.retrieve(person))
+    assert tracker is not None and len(user_texts(tracker)) == 2 * KEEP
+
+
+def test_a_new_session_is_read_from_its_own_start(store: PrivateSQLTrackerStore) -> None:
+    person = new_sender()
+    talk(store, person, 12)
+    tracker = asyncio.run(store.retrieve(person))
+    assert tracker is not None
+    for event in session(time.time(), "de retour"):
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    again = asyncio.run(store.retrieve(person))
+    assert again is not None and user_texts(again) == ["de retour"]
+    assert not again.is_paused() and again.get_slot("age") is None
+
+
+def test_the_summed_up_state_goes_with_an_erasure_and_with_the_purge(store: PrivateSQLTrackerStore) -> None:
+    erased, purged, kept = new_sender(), new_sender(), new_sender()
+    for person in (erased, purged, kept):
+        talk(store, person, 12)
+    assert with_windows(store, erased, purged, kept) == sorted([erased, purged, kept])
+
+    erase_conversation(store.engine, erased)
+    assert with_windows(store, erased, purged, kept) == sorted([purged, kept])
+
+    # The purge deletes the events of a window older than the retention period, and the window with them.
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.update(tracker_window.WINDOWS)
+            .where(tracker_window.WINDOWS.c.conversation_id == purged)
+            .values(first_event_at=time.time() - 100 * DAY)
+        )
+    purge_expired(store.engine, days=90)
+    assert with_windows(store, erased, purged, kept) == [kept]
+
+
+@pytest.mark.parametrize("value", ["2", "-1", "ten", ""])
+def test_a_window_too_small_to_hold_a_rule_refuses_to_start(value: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="TAWJIH_TRACKER_WINDOW_MESSAGES"):
+        PrivateSQLTrackerStore(domain=DOMAIN, host=f"sqlite:///{tmp_path / 't.db'}", window_messages=value)
