@@ -25,13 +25,14 @@ import re
 from typing import Any, Dict, FrozenSet, List, Optional
 
 import sqlalchemy as sa
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import ConversationPaused, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.data import TrainingType
 
+from channels.messaging import DeliveryFailed
 from language.normaliser import normalise
 from privacy.addresses import AddressBook
 from privacy.tracker_store import current_store
@@ -201,3 +202,54 @@ def handoff_change(message: Dict[str, Any]) -> Optional[str]:
     """The handoff change a bot message announces ("opened", "ended", "closed"...), if any."""
     value = message.get(MARKER)
     return str(value) if isinstance(value, str) else None
+
+
+class AddressKeepingOutput(OutputChannel):
+    """The replies to one person on a channel that can push (WhatsApp, Twilio): the person's address is kept
+    (sealed) once they asked for an adviser, and forgotten when that ends. Subclasses set ``conversation``
+    and ``addresses`` and say what the address is."""
+
+    conversation: str
+    addresses: Optional[Addresses]
+
+    def address(self) -> Dict[str, Any]:
+        raise NotImplementedError
+
+    async def handoff_changed(self, recipient_id: str, change: str) -> None:
+        if self.addresses is None:
+            return
+        if change == OPENED:
+            await self.addresses.keep(self.conversation, self.name(), self.address())
+        elif change in (ENDED, CLOSED):
+            await self.addresses.forget(self.conversation)
+
+
+class HandoffPush(OutputChannel):
+    """Rasa's output for messages pushed outside a turn (an adviser's reply, a handoff notice through Rasa's
+    HTTP API): the person is found in the sealed address book, and a send the platform refuses raises
+    ``DeliveryFailed``, so that Rasa answers the console with an error and stores nothing. ``channel`` is
+    the input channel (``configured``, ``addresses``, ``choices``); subclasses build the strict output."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+
+    def output_to(self, recipient_id: str, address: Dict[str, Any]) -> Optional[AddressKeepingOutput]:
+        """A strict output to the address kept for ``recipient_id``; None when it holds no usable address."""
+        raise NotImplementedError
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        if not self.channel.configured:
+            raise DeliveryFailed("not_configured")
+        address = await self.channel.addresses.find(recipient_id)
+        output = self.output_to(recipient_id, address) if address else None
+        if output is None:
+            raise DeliveryFailed("no_address")
+        change = handoff_change(message)
+        if message.get("adviser_id") is not None:
+            await self.channel.choices.offer(recipient_id, [])  # a typed "1" now answers the adviser, not an old button
+        try:
+            await output.send_response(recipient_id, message)
+        finally:
+            # Over is over, told or not: the address is not kept for a handoff that ended.
+            if change:
+                await output.handoff_changed(recipient_id, change)

@@ -28,7 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from channels.handoff import CLOSED, ENDED, OPENED, Addresses, handoff_change
+from channels.handoff import Addresses, AddressKeepingOutput, HandoffPush
 from channels.messaging import (
     MEDIA_KINDS,
     Choices,
@@ -72,7 +72,7 @@ class TwilioApi:
         return await self.client.send(self.url, data={"From": self.sender, "To": to, "ContentSid": content_sid})
 
 
-class TwilioWhatsAppOutput(OutputChannel):
+class TwilioWhatsAppOutput(AddressKeepingOutput):
     @classmethod
     def name(cls) -> str:
         return "twilio_whatsapp"
@@ -88,7 +88,7 @@ class TwilioWhatsAppOutput(OutputChannel):
         content_sid: str = "",
     ) -> None:
         self.api = api
-        self.address = address  # "whatsapp:+212...", kept here (and, sealed, during a handoff: privacy.addresses)
+        self.to = address  # "whatsapp:+212...", kept here (and, sealed, during a handoff: privacy.addresses)
         self.conversation = conversation
         self.choices = choices
         self.addresses = addresses
@@ -102,7 +102,7 @@ class TwilioWhatsAppOutput(OutputChannel):
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for piece in split_text(text, TEXT_LIMIT):
-            self._check(await self.api.send(self.address, piece))
+            self._check(await self.api.send(self.to, piece))
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         """Only the handoff template (TWILIO_HANDOFF_CONTENT_SID) is sent; other custom payloads are not for WhatsApp."""
@@ -110,15 +110,10 @@ class TwilioWhatsAppOutput(OutputChannel):
             return
         if not self.content_sid:
             raise DeliveryFailed("no_template")
-        self._check(await self.api.send_template(self.address, self.content_sid))
+        self._check(await self.api.send_template(self.to, self.content_sid))
 
-    async def handoff_changed(self, recipient_id: str, change: str) -> None:
-        if self.addresses is None:
-            return
-        if change == OPENED:
-            await self.addresses.keep(self.conversation, self.name(), {"address": self.address})
-        elif change in (ENDED, CLOSED):
-            await self.addresses.forget(self.conversation)
+    def address(self) -> Dict[str, Any]:
+        return {"address": self.to}
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
@@ -127,42 +122,26 @@ class TwilioWhatsAppOutput(OutputChannel):
         await self.send_text_message(recipient_id, numbered(text, [str(b.get("title") or "") for b in buttons]))
 
 
-class TwilioWhatsAppPush(OutputChannel):
-    """Messages pushed outside a turn (an adviser's reply, a handoff notice): the address comes from the
-    sealed address book, and a refused send raises ``DeliveryFailed`` (see ``channels.whatsapp.WhatsAppPush``)."""
+class TwilioWhatsAppPush(HandoffPush):
+    """Messages pushed outside a turn (``channels.handoff.HandoffPush``), to the "whatsapp:+212..." address."""
 
     @classmethod
     def name(cls) -> str:
         return "twilio_whatsapp"
 
-    def __init__(self, channel: "TwilioWhatsAppInput") -> None:
-        self.channel = channel
-
-    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
-        if not self.channel.configured:
-            raise DeliveryFailed("not_configured")
-        found = await self.channel.addresses.find(recipient_id)
-        address = str((found or {}).get("address") or "")
-        if not address:
-            raise DeliveryFailed("no_address")
-        output = TwilioWhatsAppOutput(
+    def output_to(self, recipient_id: str, address: Dict[str, Any]) -> Optional[AddressKeepingOutput]:
+        to = str(address.get("address") or "")
+        if not to:
+            return None
+        return TwilioWhatsAppOutput(
             self.channel.api,
-            address,
+            to,
             recipient_id,
             self.channel.choices,
             addresses=self.channel.addresses,
             strict=True,
             content_sid=self.channel.settings.twilio_handoff_content_sid,
         )
-        change = handoff_change(message)
-        if message.get("adviser_id") is not None:
-            await self.channel.choices.offer(recipient_id, [])  # a typed "1" now answers the adviser, not an old button
-        try:
-            await output.send_response(recipient_id, message)
-        finally:
-            # Over is over, told or not: the address is not kept for a handoff that ended.
-            if change:
-                await output.handoff_changed(recipient_id, change)
 
 
 def as_text(form: Dict[str, str]) -> Optional[str]:

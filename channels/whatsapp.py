@@ -31,7 +31,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.handoff import CLOSED, ENDED, OPENED, Addresses, handoff_change
+from channels.handoff import Addresses, AddressKeepingOutput, HandoffPush
 from channels.messaging import (
     LIST_BUTTON,
     MEDIA_KINDS,
@@ -111,25 +111,15 @@ def person_of(address: Dict[str, Any]) -> Person:
     return Person(phone=str(address.get("phone") or ""), user_id=str(address.get("user_id") or ""))
 
 
-class WhatsAppPush(OutputChannel):
-    """Rasa's output for messages pushed outside a turn (an adviser's reply, a handoff notice through
-    Rasa's HTTP API): the person is found in the sealed address book, and a send the platform refuses
-    raises ``DeliveryFailed``, so that Rasa answers the console with an error and stores nothing."""
+class WhatsAppPush(HandoffPush):
+    """Messages pushed outside a turn (``channels.handoff.HandoffPush``), to the person's number or BSUID."""
 
     @classmethod
     def name(cls) -> str:
         return "whatsapp"
 
-    def __init__(self, channel: "WhatsAppInput") -> None:
-        self.channel = channel
-
-    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
-        if not self.channel.configured:
-            raise DeliveryFailed("not_configured")
-        address = await self.channel.addresses.find(recipient_id)
-        if not address:
-            raise DeliveryFailed("no_address")
-        output = WhatsAppOutput(
+    def output_to(self, recipient_id: str, address: Dict[str, Any]) -> Optional[AddressKeepingOutput]:
+        return WhatsAppOutput(
             self.channel.api,
             person_of(address),
             recipient_id,
@@ -138,18 +128,9 @@ class WhatsAppPush(OutputChannel):
             strict=True,
             template=self.channel.settings.whatsapp_handoff_template,
         )
-        change = handoff_change(message)
-        if message.get("adviser_id") is not None:
-            await self.channel.choices.offer(recipient_id, [])  # a typed "1" now answers the adviser, not an old button
-        try:
-            await output.send_response(recipient_id, message)
-        finally:
-            # Over is over, told or not: the address is not kept for a handoff that ended.
-            if change:
-                await output.handoff_changed(recipient_id, change)
 
 
-class WhatsAppOutput(OutputChannel):
+class WhatsAppOutput(AddressKeepingOutput):
     """Replies to one person; holds their number or BSUID so that Rasa never has to."""
 
     @classmethod
@@ -180,14 +161,8 @@ class WhatsAppOutput(OutputChannel):
         if self.strict:
             result.raise_if_failed()
 
-    async def handoff_changed(self, recipient_id: str, change: str) -> None:
-        """Keep the person's address (sealed) once they asked for an adviser; forget it when that ends."""
-        if self.addresses is None:
-            return
-        if change == OPENED:
-            await self.addresses.keep(self.conversation, self.name(), address_of(self.person))
-        elif change in (ENDED, CLOSED):
-            await self.addresses.forget(self.conversation)
+    def address(self) -> Dict[str, Any]:
+        return address_of(self.person)
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         """Only the handoff template is sent; other custom payloads are not for WhatsApp (never dumped as text)."""
