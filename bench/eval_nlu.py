@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 # Written by authors who never saw the training data (see their headers): the nearest we have
 # to the independent set Tawjih is judged on.
-BLIND_SETS = tuple(ROOT / "tests" / "nlu" / f"blind_{letter}.yml" for letter in "abcdef")
+BLIND_SETS = tuple(ROOT / "tests" / "nlu" / f"blind_{letter}.yml" for letter in "abcdefg")
 # Blind sets no one on the team has read: their misses are counted but never printed or saved
 # in the summary, because a set whose misses were read and acted on is a development set. Nor
 # does --calibrate choose thresholds on them.
@@ -542,9 +542,10 @@ def calibration_point(
 
 def calibrate(rankings: List[Tuple[str, str, List[Tuple[str, float]]]]) -> Dict[str, Any]:
     """Every pair of thresholds; the chosen one has the fewest wrong answers (worst register, then
-    overall) among those asking back at most ``MAX_REPHRASE`` of the messages overall."""
+    overall) among those asking back at most ``MAX_REPHRASE`` of the messages in every register: no
+    register pays for the others' fewer wrong answers with more questions back."""
     points = [calibration_point(rankings, t, a) for t in THRESHOLDS for a in AMBIGUITIES]
-    bounded = [p for p in points if p["asked"] <= MAX_REPHRASE] or points
+    bounded = [p for p in points if p["worst_asked"] <= MAX_REPHRASE] or points
     chosen = min(bounded, key=lambda p: (round(p["worst_wrong"], 4), round(p["wrong"], 4), p["asked"]))
     return {"points": points, "chosen": chosen, "messages": len(rankings)}
 
@@ -564,7 +565,7 @@ def print_calibration(calibration: Dict[str, Any], sets: List[str]) -> None:
         )
     chosen = calibration["chosen"]
     print(
-        f"Chosen (fewest wrong answers with at most {MAX_REPHRASE:.0%} asked back): threshold {chosen['threshold']:.2f}, "
+        f"Chosen (fewest wrong answers with at most {MAX_REPHRASE:.0%} asked back in every register): threshold {chosen['threshold']:.2f}, "
         f"ambiguity_threshold {chosen['ambiguity']:.2f} (FallbackClassifier in config.yml)."
     )
 

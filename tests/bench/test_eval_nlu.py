@@ -49,6 +49,20 @@ def test_calibration_picks_the_fewest_wrong_answers_within_the_rephrase_budget()
     )
 
 
+def test_no_register_pays_for_fewer_wrong_answers_with_more_questions_back() -> None:
+    # French: 4 wrong at 0.58 among 50; Darija: 50 sure. Stopping the 4 (threshold 0.6) asks back 4 % overall
+    # but 8 % of the French messages: over the budget in one register, so 0.55 is kept.
+    rankings = (
+        [("french", "ask_cost", [("ask_cost", 0.95), ("ask_careers", 0.02)])] * 46
+        + [("french", "ask_cost", [("ask_careers", 0.58), ("greet", 0.1)])] * 4
+        + [("darija_latin", "ask_cost", [("ask_cost", 0.95), ("greet", 0.02)])] * 50
+    )
+    stops_them = calibration_point(rankings, 0.6, 0.0)
+    assert stops_them["asked"] == 0.04 and stops_them["worst_asked"] == 0.08
+    chosen = calibrate(rankings)["chosen"]
+    assert chosen["worst_asked"] <= 0.06 and chosen["threshold"] < 0.58
+
+
 def test_the_honest_sets_are_sealed() -> None:
     assert {"blind_e.yml", "blind_f.yml"} <= SEALED_SETS
 

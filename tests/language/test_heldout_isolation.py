@@ -27,6 +27,7 @@ BLIND_SETS = {
     "blind_d.yml": "52c1ec6db3930ede211ddab05b0115039ee45381756550b5db405e69f0d965a3",
     "blind_e.yml": "c5b27cb7ce233ab548097fbcb6e24cfd5f3b9860de4415f5a8f51b48a8da9843",
     "blind_f.yml": "c4d5b8131e5f071a21e248cefddb5d13ee876c280c9d481a73c2bcdf3ac74072",
+    "blind_g.yml": "faaf784016ca6739e446daa1f236df34b208e57f5f8845f7c2349466d78dcf1f",
 }
 BLIND_OVERLAPS = ROOT / "tests" / "nlu" / "blind_overlaps.txt"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))")
