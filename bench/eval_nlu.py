@@ -588,7 +588,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         type=Path,
         nargs="+",
         default=[HELDOUT, *BLIND_SETS],
-        help="Held-out sets to score (each gets its own table); default ours and the five blind ones.",
+        help="Held-out sets to score (each gets its own table); default ours and the seven blind ones.",
     )
     parser.add_argument(
         "--calibrate",
