@@ -28,8 +28,8 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SessionStarted
-from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
+from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from privacy.retention import erase_conversation
 from scaling import tracker_window
@@ -193,6 +193,8 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         window = tracker_window.load(session.connection(), sender_id)
         if window is None or window.session_started_at != self._session_started_at(session, sender_id):
             return None
+        if not self._still_stored(session, sender_id, [window.first_event_id]):
+            return None  # its events were erased or purged: read what there is
         return window
 
     def _event_query(self, session: Any, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
@@ -236,29 +238,22 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     # The stream's consumers delete what they hold of it (scaling/event_broker.py).
                     publish_erasure(tracker.sender_id)
             else:
-                new_events = None
-                if self.event_broker is not None:
-                    read = tracker_window.read_back(tracker)
-                    if read is not None:
-                        new_events = list(tracker.events)[read.stored :]
-                    else:
-                        new_events = TrackerEventDiffEngine.event_difference(
-                            await self.retrieve(tracker.sender_id), tracker
-                        )
-                self._write(tracker)
-                if new_events:
-                    # Published once stored: the stream never carries a turn the store does not have.
-                    await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+                written = self._write(tracker)
+                if written and self.event_broker is not None:
+                    # Published once stored, exactly what was stored: the stream never carries a turn, or an
+                    # event, the store does not have.
+                    await self._stream_new_events(self.event_broker, written, tracker.sender_id)
         except sa.exc.SQLAlchemyError as error:
             self.health.failed("write", error)
             logger.error("The tracker store could not be written (%s): the turn was not kept.", type(error).__name__)
             raise TurnNotSaved("tracker_store") from None
         self.health.worked()
 
-    def _write(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's ``SQLTrackerStore.save`` without the event stream, which ``save`` publishes after; a tracker
-        read from this store writes the events it did not hold when read (no count of the stored ones), and
-        its conversation's window moves forward in the same transaction when the session has grown."""
+    def _write(self, tracker: DialogueStateTracker) -> List[Event]:
+        """Rasa's ``SQLTrackerStore.save`` without the event stream, which ``save`` publishes after; returns
+        the events written. A tracker read from this store writes the events it did not hold when read (no
+        count of the stored ones), and its conversation's window moves forward in the same transaction when
+        the session has grown and what was read is still there (not erased meanwhile)."""
         read = tracker_window.read_back(tracker)
         with self.session_scope() as session:
             if read is not None:
@@ -279,23 +274,38 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             session.add_all(rows)
+            session.flush()  # the new rows' ids
+            stored_before = read.event_ids if read is not None else [None] * (len(tracker.events) - len(rows))
+            event_ids = [*stored_before, *(row.id for row in rows)]
             if read is not None and self.window_messages and self.domain is not None:
-                session.flush()  # the new rows' ids
-                event_ids = [*read.event_ids, *(row.id for row in rows)]
-                moved = tracker_window.next_window(
-                    tracker,
-                    event_ids,
-                    self.domain.slots,
-                    self.window_messages,
-                    self._session_started_at(session, tracker.sender_id),
-                )
-                if moved is not None:
-                    window, first_event_at = moved
-                    tracker_window.store(session.connection(), tracker.sender_id, window, first_event_at)
+                if self._still_stored(session, tracker.sender_id, read.event_ids):
+                    moved = tracker_window.next_window(
+                        tracker,
+                        event_ids,
+                        self.domain.slots,
+                        self.window_messages,
+                        self._session_started_at(session, tracker.sender_id),
+                    )
+                    if moved is not None:
+                        window, first_event_at = moved
+                        tracker_window.store(session.connection(), tracker.sender_id, window, first_event_at)
             session.commit()
-            if read is not None:
-                # Stored now: a second save of the same tracker writes only what was added since.
-                tracker_window.mark_read_back(tracker, [*read.event_ids, *(row.id for row in rows)])
+        # Stored now: a second save of the same tracker writes only what was added since.
+        tracker_window.mark_read_back(tracker, event_ids)
+        return new_events
+
+    def _still_stored(self, session: Any, sender_id: str, event_ids: List[Optional[int]]) -> bool:
+        """Whether the first stored event a tracker was read with is still in the database: an erasure (the
+        console's) between the read and this write leaves it gone, and no window is made from the tracker."""
+        first = next((event_id for event_id in event_ids if event_id is not None), None)
+        if first is None:
+            return False
+        found = (
+            session.query(self.SQLEvent.id)
+            .filter(self.SQLEvent.id == first, self.SQLEvent.sender_id == sender_id)
+            .first()
+        )
+        return found is not None
 
     def probe(self) -> bool:
         """A live check for the health route: the store answers, and (SQLite) its write lock can be taken."""

@@ -11,16 +11,26 @@ So once a session has more than ``2 × keep`` of the person's messages, the trac
 and the **prefix**, a handful of events that put a fresh tracker in the state the conversation had at that
 point: every slot that was set, with its value; the form that was active (interrupted or rejected, if it
 was); ``ConversationPaused`` if an adviser had the conversation. A read is then the prefix followed by the
-events from that point on: between ``keep`` and ``2 × keep`` messages, whatever the length of the session.
+events from that point on: between ``keep`` and ``2 × keep`` messages, whatever the length of the session
+(not during a handoff: a message the bot does not answer has no ``action_listen`` before it to cut at, so
+a long handoff is read whole until it ends).
 The window moves forward as the conversation goes on, and is written in the same transaction as the turn's
 events, so it never describes events that were not stored.
 
 What the rest of Rasa sees is unchanged, and this is checked each time a window is made: the windowed
 tracker's slots, active form and pause equal the whole tracker's, or no window is kept. The rule policy
 matches the latest states only (a rule longer than ``keep`` messages would not see its start: none is);
-the events before the window stay in the database, and the staff console, the tracker API and exports read
-them all (``retrieve_full_tracker``). The prefix holds slot values, which are personal data: the window
-row goes with the conversation's erasure and with the retention purge (``privacy.retention``).
+the events before the window stay in the database, and the staff console, exports and Rasa's
+``GET /conversations/<id>/tracker`` read them all (``retrieve_full_tracker``); the trackers that Rasa's
+``execute``, ``trigger_intent`` and ``tracker/events`` routes return are the windowed ones. A window is used
+only while its first event is stored, and made only while the events it was read with are: an erasure
+between a turn's read and its write leaves no window. The prefix holds slot values, which are personal
+data: the window row goes with the conversation's erasure, and with the retention purge as soon as the
+conversation loses any event to it (``privacy.retention``).
+
+Not covered: a window whose every message was then reverted (``UserUtteranceReverted``, ten in a row, as
+only Rasa's core fallback emits) would make its first state look like a conversation start to the rule
+policy; every Tawjih intent has a rule, and ``/back`` and ``/restart`` are refused by the channels.
 """
 
 from __future__ import annotations
@@ -63,6 +73,9 @@ WINDOWS = sa.Table(
     sa.Column("first_event_at", sa.Float, nullable=False, index=True),
     sa.Column("prefix", sa.Text, nullable=False),
 )
+
+
+_EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))  # Rasa's
 
 
 @dataclass(frozen=True)
@@ -131,10 +144,13 @@ def forget(connection: sa.engine.Connection, conversation_id: str) -> int:
 
 
 def purge(connection: sa.engine.Connection, cutoff: float) -> int:
-    """Delete the windows that start before ``cutoff``: the retention purge deletes those events."""
+    """Delete the windows of every conversation that loses events to the retention purge (called before
+    the events go): a window's prefix may hold a value set only by one of them."""
     if not _has_table(connection):
         return 0
-    return int(connection.execute(sa.delete(WINDOWS).where(WINDOWS.c.first_event_at < cutoff)).rowcount)
+    losing = sa.select(_EVENTS.c.sender_id).where(_EVENTS.c.timestamp < cutoff).distinct()
+    stale = sa.or_(WINDOWS.c.first_event_at < cutoff, WINDOWS.c.conversation_id.in_(losing))
+    return int(connection.execute(sa.delete(WINDOWS).where(stale)).rowcount)
 
 
 # --- where to cut, and what the prefix says (pure) ----------------------------------------------------------------

@@ -147,6 +147,65 @@ def test_the_summed_up_state_goes_with_an_erasure_and_with_the_purge(store: Priv
     assert with_windows(store, erased, purged, kept) == [kept]
 
 
+def test_a_conversation_erased_during_a_turn_gets_no_window_of_its_old_values(store: PrivateSQLTrackerStore) -> None:
+    """The console erases without Rasa's lock: the turn in flight must not bring the erased values back."""
+    person = new_sender()
+    talk(store, person, 12)
+    tracker = asyncio.run(store.retrieve(person))
+    assert tracker is not None and tracker.get_slot("age") == 19.0
+    erase_conversation(store.engine, person)
+    for event in turn(time.time(), 13):
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    assert with_windows(store, person) == []
+    again = asyncio.run(store.retrieve(person))
+    assert again is not None and again.get_slot("age") is None
+
+
+def test_the_purge_takes_the_window_of_a_session_it_cuts(store: PrivateSQLTrackerStore) -> None:
+    """A session running at the cutoff loses its first events; a value set only by them must go too."""
+    person = new_sender()
+    started = talk(store, person, 12)  # age is set by message 2, at started + 20
+    assert with_windows(store, person) == [person]
+    purge_expired(store.engine, days=90, now=started + 25 + 90 * DAY)
+    assert with_windows(store, person) == []
+    tracker = asyncio.run(store.retrieve(person))
+    assert tracker is not None and tracker.get_slot("age") is None
+
+
+class RecordingBroker:
+    def __init__(self) -> None:
+        self.published: List[dict] = []
+
+    def publish(self, event: dict) -> None:
+        self.published.append(event)
+
+
+def test_the_stream_gets_exactly_what_was_stored(store: PrivateSQLTrackerStore) -> None:
+    """Also for a tracker Rasa did not read from the store (its HTTP API's replace-events)."""
+    person = new_sender()
+    talk(store, person, 12)
+    whole = asyncio.run(store.retrieve_full_tracker(person))
+    assert whole is not None
+    broker = RecordingBroker()
+    store.event_broker = broker  # type: ignore[assignment]
+    rebuilt = DialogueStateTracker.from_events(person, [*whole.events, *turn(time.time(), 13)], slots=DOMAIN.slots)
+    before = stored_types(store, person)
+    asyncio.run(store.save(rebuilt))
+    added = stored_types(store, person)[len(before) :]
+    assert [e["event"] for e in broker.published] == added
+    assert added[-len(turn(0, 13)) :] == [e.type_name for e in turn(0, 13)]
+    broker.published.clear()
+    asyncio.run(store.save(rebuilt))  # saved again unchanged: nothing new stored, nothing published
+    assert broker.published == [] and len(stored_types(store, person)) == len(before) + len(added)
+
+
+def stored_types(store: PrivateSQLTrackerStore, person: str) -> List[str]:
+    with store.engine.connect() as connection:
+        query = sa.text("SELECT type_name FROM events WHERE sender_id = :person ORDER BY id")
+        return list(connection.execute(query, {"person": person}).scalars())
+
+
 @pytest.mark.parametrize("value", ["2", "-1", "ten", ""])
 def test_a_window_too_small_to_hold_a_rule_refuses_to_start(value: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="TAWJIH_TRACKER_WINDOW_MESSAGES"):
