@@ -13,16 +13,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-EVENTS = sa.table(
-    "events",
-    sa.column("id", sa.BigInteger),
-    sa.column("sender_id", sa.String),
-    sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float),
-    sa.column("intent_name", sa.String),
-    sa.column("action_name", sa.String),
-    sa.column("data", sa.Text),
-)
+from privacy.events_table import EVENTS
 
 
 class TrackerUnavailable(Exception):

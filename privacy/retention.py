@@ -13,9 +13,8 @@ from typing import Optional
 import sqlalchemy as sa
 
 from privacy.addresses import forget_address, purge_addresses
+from privacy.events_table import EVENTS
 from scaling import tracker_window
-
-EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))
 
 
 def purge_expired(engine: sa.engine.Engine, days: int, now: Optional[float] = None) -> int:

@@ -277,7 +277,12 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             session.flush()  # the new rows' ids
             stored_before = read.event_ids if read is not None else [None] * (len(tracker.events) - len(rows))
             event_ids = [*stored_before, *(row.id for row in rows)]
-            if read is not None and self.window_messages and self.domain is not None:
+            if (
+                read is not None
+                and self.window_messages
+                and self.domain is not None
+                and tracker_window.window_due(list(tracker.events), event_ids, self.window_messages)
+            ):
                 if self._still_stored(session, tracker.sender_id, read.event_ids):
                     moved = tracker_window.next_window(
                         tracker,

@@ -55,6 +55,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from privacy.events_table import EVENTS
+
 # How many of the person's latest messages a read always holds; it holds at most twice as many.
 DEFAULT_KEEP_MESSAGES = 10
 # Never fewer: Tawjih's rules span one message of the person (data/rules.yml; a conversation-start rule
@@ -73,9 +75,6 @@ WINDOWS = sa.Table(
     sa.Column("first_event_at", sa.Float, nullable=False, index=True),
     sa.Column("prefix", sa.Text, nullable=False),
 )
-
-
-_EVENTS = sa.table("events", sa.column("sender_id"), sa.column("timestamp"))  # Rasa's
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ def purge(connection: sa.engine.Connection, cutoff: float) -> int:
     the events go): a window's prefix may hold a value set only by one of them."""
     if not _has_table(connection):
         return 0
-    losing = sa.select(_EVENTS.c.sender_id).where(_EVENTS.c.timestamp < cutoff).distinct()
+    losing = sa.select(EVENTS.c.sender_id).where(EVENTS.c.timestamp < cutoff).distinct()
     stale = sa.or_(WINDOWS.c.first_event_at < cutoff, WINDOWS.c.conversation_id.in_(losing))
     return int(connection.execute(sa.delete(WINDOWS).where(stale)).rowcount)
 
@@ -214,6 +213,19 @@ def replay(sender_id: str, events: Sequence[Event], slots: Sequence[Slot]) -> Di
     return DialogueStateTracker.from_events(sender_id, list(events), slots=list(slots))
 
 
+def _first_stored(event_ids: Sequence[Optional[int]]) -> int:
+    return next((index for index, event_id in enumerate(event_ids) if event_id is not None), len(event_ids))
+
+
+def window_due(events: Sequence[Event], event_ids: Sequence[Optional[int]], keep: int) -> bool:
+    """Whether a tracker holds more than ``2 × keep`` messages of its latest session after its stored prefix:
+    only then is a new window worth making (most turns it is not, and no query is made)."""
+    if len(event_ids) != len(events):
+        return False
+    start = max(latest_session_start(events), _first_stored(event_ids))
+    return len(user_messages(events, start)) > 2 * keep
+
+
 def next_window(
     tracker: DialogueStateTracker,
     event_ids: Sequence[Optional[int]],
@@ -226,11 +238,9 @@ def next_window(
     A new one is made once the tracker holds more than ``2 × keep`` messages of its latest session after
     its stored prefix, and only when the windowed tracker reproduces the whole one's state."""
     events = list(tracker.events)
-    if len(event_ids) != len(events):
+    if not window_due(events, event_ids, keep):
         return None
-    first_stored = next((index for index, event_id in enumerate(event_ids) if event_id is not None), len(events))
-    if len(user_messages(events, max(latest_session_start(events), first_stored))) <= 2 * keep:
-        return None
+    first_stored = _first_stored(event_ids)
     cut = cut_index(events, keep, not_before=first_stored)
     if cut is None or event_ids[cut] is None:
         return None

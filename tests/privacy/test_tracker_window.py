@@ -210,3 +210,19 @@ def stored_types(store: PrivateSQLTrackerStore, person: str) -> List[str]:
 def test_a_window_too_small_to_hold_a_rule_refuses_to_start(value: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="TAWJIH_TRACKER_WINDOW_MESSAGES"):
         PrivateSQLTrackerStore(domain=DOMAIN, host=f"sqlite:///{tmp_path / 't.db'}", window_messages=value)
+
+
+def test_a_window_is_due_only_past_twice_the_kept_messages_of_the_latest_session() -> None:
+    started = time.time() - 3600
+    events: List[Event] = list(session(started, "message 0"))
+    for index in range(1, 2 * KEEP):
+        events += turn(started + 10 * index, index)
+    stored = list(range(1, len(events) + 1))
+    assert not tracker_window.window_due(events, stored, KEEP)  # 2 × KEEP messages: not yet
+    events += turn(started + 10 * 2 * KEEP, 2 * KEEP)
+    stored = list(range(1, len(events) + 1))
+    assert tracker_window.window_due(events, stored, KEEP)
+    # A new session starts the count again; the ids must describe every event, or nothing is due.
+    events += session(started + 5000, "again")
+    assert not tracker_window.window_due(events, list(range(1, len(events) + 1)), KEEP)
+    assert not tracker_window.window_due(events, stored, KEEP)
