@@ -98,7 +98,7 @@ test: setup browser haproxy train lint validate stories ## The whole suite: lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not alone"
 	$(PY) -m pytest -m alone
 
-eval: setup ## Train ours and the stock pipeline, score the six held-out sets: F1 per intent and register, city accuracy, latency
+eval: setup ## Train ours and the stock pipeline, score every held-out set: F1, wrong answers and asking back per register, out-of-scope, city accuracy, latency
 	$(PY) -m bench.eval_nlu $(EVAL_ARGS)
 
 ablation: setup ## make eval, plus ours without the normaliser, with spaCy vectors, without IntentVote, with a transformer

@@ -28,6 +28,8 @@ BLIND_SETS = {
     "blind_e.yml": "c5b27cb7ce233ab548097fbcb6e24cfd5f3b9860de4415f5a8f51b48a8da9843",
     "blind_f.yml": "c4d5b8131e5f071a21e248cefddb5d13ee876c280c9d481a73c2bcdf3ac74072",
     "blind_g.yml": "faaf784016ca6739e446daa1f236df34b208e57f5f8845f7c2349466d78dcf1f",
+    "blind_h.yml": "50804e968ffc50e238aa2e40f028f339149df2519061e817a02822788ed6906e",
+    "blind_i.yml": "a704b57c0c161fcc3b946c384a7ebf59a6d8531565141b29c7afd8a5b557d67c",
 }
 BLIND_OVERLAPS = ROOT / "tests" / "nlu" / "blind_overlaps.txt"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))")
