@@ -90,8 +90,13 @@ class Gazetteer:
             values_by_key: Dict[str, Set[str]] = {}
             for spelling, value in tables[entity].items():
                 values_by_key.setdefault(_phonetic_phrase(spelling), set()).add(value)
-            # A key two places share ("sl": Salé? Safi?) names neither.
-            keys[entity] = {key: next(iter(values)) for key, values in values_by_key.items() if len(values) == 1}
+            # A key two places share ("sl": Salé? Safi?) names neither, and one letter ("t": Tata, "toute",
+            # "tout") names nothing.
+            keys[entity] = {
+                key: next(iter(values))
+                for key, values in values_by_key.items()
+                if len(values) == 1 and len(key.replace(" ", "")) >= 2
+            }
         return cls(tables, ambiguous, keys=keys)
 
     @classmethod

@@ -129,3 +129,24 @@ def test_words_the_training_data_uses_are_never_places_by_key(gazetteer: Gazette
     assert mentions(trained, "ana mn tnja") == [("city", "Tanger")]
     assert mentions(trained, "mknes") == [("city", "Meknès")]
     assert Gazetteer.from_json(trained.to_json()) == trained
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("fin kayn centre 9rib l berkane", "Berkane"),
+        ("ana mn khmisset", "Khémisset"),
+        ("ساكن ف الفقيه بن صالح", "Fquih Ben Salah"),
+        ("j'habite à Ksar El Kebir", "Ksar El Kébir"),
+        ("kayn chi haja f chaouen ?", "Chefchaouen"),
+        ("ana f tata", "Tata"),
+    ],
+)
+def test_towns_without_a_centre_are_places_too(gazetteer: Gazetteer, text: str, city: str) -> None:
+    """So that their people get the nearest centres (``actions/centres.py``), not a question for their city."""
+    assert mentions(gazetteer, text) == [("city", city)]
+
+
+@pytest.mark.parametrize("text", ["bonsoir à toute l'équipe", "ana w tata dyali", "wach kayn chi stage"])
+def test_short_words_never_name_a_town_by_their_key(gazetteer: Gazetteer, text: str) -> None:
+    assert [m for m in mentions(gazetteer, text) if m[0] == "city"] == []
