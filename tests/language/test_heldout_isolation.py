@@ -30,6 +30,7 @@ BLIND_SETS = {
     "blind_g.yml": "faaf784016ca6739e446daa1f236df34b208e57f5f8845f7c2349466d78dcf1f",
     "blind_h.yml": "50804e968ffc50e238aa2e40f028f339149df2519061e817a02822788ed6906e",
     "blind_i.yml": "a704b57c0c161fcc3b946c384a7ebf59a6d8531565141b29c7afd8a5b557d67c",
+    "blind_j.yml": "f6d4d54a2d2e0a85c7aae0c8daeae9db72d74fe4da9e3d38fcce350dd850b2a8",
 }
 BLIND_OVERLAPS = ROOT / "tests" / "nlu" / "blind_overlaps.txt"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))")
