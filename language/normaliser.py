@@ -41,6 +41,9 @@ _ARABIC_VARIANTS = str.maketrans(
     }
 )
 _LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")  # three or more of one letter: emphasis
+# A doubled last vowel or h is emphasis too ("laa", "ahh", "kazaa"); no French word ends so ("ee" is kept:
+# "idee", "annee").
+_FINAL_DOUBLE = re.compile(r"([aiouh])\1$")
 _ARABIZI_WORD = re.compile(r"^(?=.*[a-z])(?=.*\d)[a-z0-9']+$")
 _DIGITS_ONLY = re.compile(r"^\d+$")
 
@@ -114,6 +117,7 @@ FRENCH_TEXTING: Dict[str, str] = {
     **dict.fromkeys(["tjr", "tjrs", "toujour"], "toujours"),
     **dict.fromkeys(["dac", "dacc", "dacord", "daccord", "dakor", "dacor"], "accord"),
     **dict.fromkeys(["jai", "g"], "ai"),
+    **dict.fromkeys(["thx", "tnx", "thnx", "thanx", "thks", "tks", "thanks", "thank"], "thanks"),
     **dict.fromkeys(["ok", "okk", "oki", "okey", "okay", "okii", "okok"], "ok"),
     **dict.fromkeys(["ouais", "ouai", "oue", "ouii", "ui"], "oui"),
     **dict.fromkeys(["nn", "nan", "nop", "nope", "nonn"], "non"),
@@ -145,6 +149,8 @@ def normalise_word(word: str) -> str:
         return word
     word = _strip_latin_accents(word)
     word = _LETTER_RUN.sub(r"\1", word)
+    if len(word) > 2:
+        word = _FINAL_DOUBLE.sub(r"\1", word)
     if _ARABIZI_WORD.match(word):
         for digit, letters in _ARABIZI_DIGIT_SOUNDS:
             word = word.replace(digit, letters)
