@@ -31,6 +31,8 @@ BLIND_SETS = {
     "blind_h.yml": "50804e968ffc50e238aa2e40f028f339149df2519061e817a02822788ed6906e",
     "blind_i.yml": "a704b57c0c161fcc3b946c384a7ebf59a6d8531565141b29c7afd8a5b557d67c",
     "blind_j.yml": "f6d4d54a2d2e0a85c7aae0c8daeae9db72d74fe4da9e3d38fcce350dd850b2a8",
+    "blind_k.yml": "d96d355546103c125397202082b352e11b133fc4123e59085cded450eb64906f",
+    "blind_l.yml": "11018f4ea497a593eaac56b18b9e3365fffbca716ac67ed7921b71230131b62d",
 }
 BLIND_OVERLAPS = ROOT / "tests" / "nlu" / "blind_overlaps.txt"
 _ANNOTATION = re.compile(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))")
