@@ -117,6 +117,7 @@ FRENCH_TEXTING: Dict[str, str] = {
     **dict.fromkeys(["tjr", "tjrs", "toujour"], "toujours"),
     **dict.fromkeys(["dac", "dacc", "dacord", "daccord", "dakor", "dacor"], "accord"),
     **dict.fromkeys(["jai", "g"], "ai"),
+    **dict.fromkeys(["chui", "chuis", "jsui", "jsuis", "jsuiss"], "suis"),
     **dict.fromkeys(["thx", "tnx", "thnx", "thanx", "thks", "tks", "thanks", "thank"], "thanks"),
     **dict.fromkeys(["ok", "okk", "oki", "okey", "okay", "okii", "okok"], "ok"),
     **dict.fromkeys(["ouais", "ouai", "oue", "ouii", "ui"], "oui"),
@@ -128,6 +129,34 @@ FRENCH_TEXTING: Dict[str, str] = {
     **dict.fromkeys(["formation", "formations", "formasion", "formatoin", "fromation", "foramtion"], "formation"),
 }
 _CANONICAL_SPELLINGS = {**FRENCH_TEXTING, **DARIJA_SPELLINGS}
+
+# French texted without its apostrophes: "jpeux", "minscrire", "linscription", "ladresse", "cest". The
+# tokenizer splits "j'peux" into "j" + "peux"; glued, the pronoun or article goes and the word stays. Only the
+# words below, which are no Darija word with its article "l" glued on: "lia" (= to me) is not "l'IA".
+_ELIDED_BEFORE_CONSONANT = frozenset(
+    "peux veux suis sais cherche fais vais voudrais pense comprends travaille connais dois".split()
+)  # only after "j": "jpeux", "jsuis" ("chui" is listed with the texting words)
+_ELIDED_BEFORE_VOWEL = frozenset(
+    "inscrire inscris inscrit inscription inscriptions interesse interessee habite etudie etudiant etudiante"
+    " adresse annee ecole entreprise emploi universite offshoring intelligence informatique ecran"
+    " application apprendre ouvert ordinateur orientation attestation experience anglais arabe argent heure"
+    " horaire horaires appelle aime envoyer effacer enregistrez enregistre".split()
+)
+_ELIDING_PREFIXES = ("qu", "j", "m", "t", "s", "l", "d", "n")
+
+
+def _without_elision(word: str) -> str:
+    """ "jpeux" -> "peux", "minscrire" -> "inscrire", "cest" -> "est"; other words unchanged."""
+    if word in ("cest", "sest", "quest"):
+        return "est"
+    if word in ("lage", "dage"):  # "l'âge", "d'âge"; not "sage", "nage"
+        return "age"
+    if word.startswith("j") and word[1:] in _ELIDED_BEFORE_CONSONANT:
+        return word[1:]
+    for prefix in _ELIDING_PREFIXES:
+        if word.startswith(prefix) and word[len(prefix) :] in _ELIDED_BEFORE_VOWEL:
+            return word[len(prefix) :]
+    return word
 
 
 def strip_invisible(text: str) -> str:
@@ -155,7 +184,8 @@ def normalise_word(word: str) -> str:
         for digit, letters in _ARABIZI_DIGIT_SOUNDS:
             word = word.replace(digit, letters)
         word = word.replace("sh", "ch")
-    return _CANONICAL_SPELLINGS.get(word, word)
+    word = _CANONICAL_SPELLINGS.get(word, word)
+    return _CANONICAL_SPELLINGS.get(_without_elision(word), _without_elision(word))
 
 
 def normalise(text: str) -> str:

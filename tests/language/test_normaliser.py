@@ -72,6 +72,28 @@ def test_texting_abbreviations_read_as_the_words_they_stand_for(texted: str, wri
     assert normalise(texted) == written
 
 
+@pytest.mark.parametrize(
+    "texted, written",
+    [
+        ("jpeux minscrire", "peux inscrire"),
+        ("linscription cest en ligne", "inscription est en ligne"),
+        ("chui a fes", "suis a fes"),
+        ("jsuis au chomage", "suis au chomage"),
+        ("ladresse", "adresse"),
+        ("lage max", "age max"),
+        ("dinformatique", "informatique"),
+    ],
+)
+def test_french_texted_without_apostrophes_meets_the_tokenized_french(texted: str, written: str) -> None:
+    """"j'peux" reaches the classifier as "j" + "peux", "jpeux" as "peux": the same word either way."""
+    assert normalise(texted) == written
+
+
+def test_glued_words_that_are_not_elisions_stay_as_typed() -> None:
+    for word in ("savoir", "sage", "page", "stage", "lia", "lbac", "lcentre", "mai", "lfac"):
+        assert normalise_word(word) == word
+
+
 def test_ambiguous_abbreviations_stay_as_typed() -> None:
     assert normalise_word("cv") == "cv"  # ça va, or a curriculum vitae
     assert normalise_word("dak") == "dak"  # Darija "that", not "d'accord"
