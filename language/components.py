@@ -26,10 +26,13 @@ from rasa.utils.tensorflow.constants import RANKING_LENGTH
 
 from language import slot_rules
 from language.catalogue import CATALOGUE_ENTITIES, Gazetteer, find_ages
+from language.first_question import first_question_length
 from language.normaliser import normalise_word, phonetic_key
 from language.register import detect_register
 
 REGISTER_ENTITY = "register"
+# Every token of the message, kept by FirstQuestionFocus when the featurizers get only the first question's.
+ALL_TOKENS = "tawjih_all_tokens"
 LANGUAGE_SOURCES = Path(__file__).resolve().parent
 CATALOGUE_FILE = LANGUAGE_SOURCES.parent / "registry" / "catalogue.yml"
 
@@ -112,6 +115,35 @@ class DarijaNormaliser(WithoutSettings):
         return training_data
 
 
+def all_tokens(message: Message) -> List[Any]:
+    """The message's tokens, the whole message's even when the featurizers see only its first question."""
+    return message.get(ALL_TOKENS) or message.get(TOKENS_NAMES[TEXT]) or []
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
+class FirstQuestionFocus(WithoutSettings):
+    """When a message asks two questions, the featurizers (and so the intent) get the first one's tokens
+    (``language.first_question``); the entity extractor still reads every token (``all_tokens``).
+    Place it after DarijaNormaliser, before the featurizers."""
+
+    def _focus(self, message: Message) -> None:
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        length = first_question_length(message.get(TEXT) or "", [(t.start, t.end, t.text) for t in tokens])
+        if length is not None:
+            message.set(ALL_TOKENS, tokens)
+            message.set(TOKENS_NAMES[TEXT], tokens[:length])
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._focus(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            self._focus(example)
+        return training_data
+
+
 def words_outside_places(training_data: TrainingData) -> Set[str]:
     """Every (normalised) word the training examples use other than inside a city or region annotation."""
     words: Set[str] = set()
@@ -121,7 +153,7 @@ def words_outside_places(training_data: TrainingData) -> Set[str]:
             for entity in example.get(ENTITIES) or []
             if entity.get("entity") in ("city", "region") and "start" in entity
         ]
-        for token in example.get(TOKENS_NAMES[TEXT]) or []:
+        for token in all_tokens(example):
             if not any(start <= token.start < end for start, end in places):
                 words.add(token.text)
     return words
@@ -192,7 +224,7 @@ class CatalogueEntityExtractor(FingerprintedByCode, EntityExtractorMixin):
 
     def _entities(self, message: Message) -> List[Dict[str, Any]]:
         text = message.get(TEXT) or ""
-        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        tokens = all_tokens(message)
         words = [token.text for token in tokens]
         found: List[Dict[str, Any]] = []
         for first, last, name, canonical in self._gazetteer.find_mentions(words):

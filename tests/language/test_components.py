@@ -21,7 +21,15 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from language.components import DarijaNormaliser, IntentVote, SparseFeatureJoiner, words_outside_places
+from language.catalogue import Gazetteer
+from language.components import (
+    CatalogueEntityExtractor,
+    DarijaNormaliser,
+    FirstQuestionFocus,
+    IntentVote,
+    SparseFeatureJoiner,
+    words_outside_places,
+)
 from language.normaliser import phonetic_key
 
 
@@ -50,6 +58,24 @@ def test_the_normaliser_gives_each_token_its_phonetic_key_as_lemma() -> None:
     tokens = data.training_examples[0].get(TOKENS_NAMES[TEXT])
     assert [token.text for token in tokens] == ["واش", "خاصني", "lbac"]
     assert [token.lemma for token in tokens] == [phonetic_key(t.text) for t in tokens] == ["wx", "5sn", "lbk"]
+
+
+def test_two_questions_are_featurized_by_the_first_and_their_places_read_from_both(tmp_path: Path) -> None:
+    data = FirstQuestionFocus().process_training_data(
+        tokenized(
+            Message({TEXT: "wach fabor w fin kayn lcentre f tanja", "intent": "ask_cost"}),
+            Message({TEXT: "wach kayn formation f tanja", "intent": "ask_programmes"}),
+        )
+    )
+    two, one = data.training_examples
+    assert [token.text for token in two.get(TOKENS_NAMES[TEXT])] == ["wach", "fabor"]
+    assert [token.text for token in one.get(TOKENS_NAMES[TEXT])] == ["wach", "kayn", "formation", "f", "tanja"]
+    assert {"fin", "lcentre", "tanja"} <= words_outside_places(data)
+    storage = LocalModelStorage(tmp_path)
+    extractor = CatalogueEntityExtractor({"catalogue": None}, Gazetteer.load(), storage, Resource("catalogue"))
+    extractor.process([two, one])
+    for message in (two, one):
+        assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == [("city", "Tanger")]
 
 
 def trained_vote(tmp_path: Path, greetings: bool = False) -> Tuple[CountVectorsFeaturizer, IntentVote]:

@@ -85,7 +85,7 @@ def test_texting_abbreviations_read_as_the_words_they_stand_for(texted: str, wri
     ],
 )
 def test_french_texted_without_apostrophes_meets_the_tokenized_french(texted: str, written: str) -> None:
-    """"j'peux" reaches the classifier as "j" + "peux", "jpeux" as "peux": the same word either way."""
+    """ "j'peux" reaches the classifier as "j" + "peux", "jpeux" as "peux": the same word either way."""
     assert normalise(texted) == written
 
 
