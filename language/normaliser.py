@@ -110,6 +110,7 @@ FRENCH_TEXTING: Dict[str, str] = {
     **dict.fromkeys(["bsr", "bonsoire", "bnsr"], "bonsoir"),
     **dict.fromkeys(["mrc", "mrci", "mci", "merc", "mercie"], "merci"),
     **dict.fromkeys(["pk", "pq", "pourkoi", "prk", "pkoi", "pcq"], "pourquoi"),
+    **dict.fromkeys(["pr", "pur", "pou"], "pour"),
     **dict.fromkeys(["koi", "kwa", "quoa"], "quoi"),
     **dict.fromkeys(["cmb", "cmbien", "combiens", "conbien", "cbn"], "combien"),
     **dict.fromkeys(["qd", "qnd", "kand"], "quand"),

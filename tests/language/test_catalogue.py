@@ -49,6 +49,9 @@ def test_everyday_words_are_places_only_after_a_place_word(gazetteer: Gazetteer)
     assert mentions(gazetteer, "ana f safi") == [("city", "Safi")]
     assert mentions(gazetteer, "ana weld fas") == [("city", "Fès")]
     assert mentions(gazetteer, "أنا بنت الجديدة") == [("city", "El Jadida")]
+    assert mentions(gazetteer, "un billet pr dakhla") == [("city", "Dakhla")]  # "pr" is texted "pour"
+    assert mentions(gazetteer, "ana mn lqsar") == [("city", "Ksar El Kébir")]  # what its people call it
+    assert mentions(gazetteer, "القصر ديال الملك") == []  # the palace
 
 
 def test_close_misspellings_resolve_but_unknown_places_do_not(gazetteer: Gazetteer) -> None:
