@@ -32,7 +32,7 @@ PLACE_WORDS = frozenset(
 # ("lbdya", "vous", "centre" have keys of places too), right after a place word or alone.
 _KEYED_ENTITIES = ("city",)
 _AGE_AFTER = re.compile(r"^(ans?|3am|sna|snin|snine|عام|سنه|سنين|عامات|years?|yo)$")
-_AGE_BEFORE = re.compile(r"^(3ndi|عندي|3mri|3omri|عمري|age|j'ai|jai)$")
+_AGE_BEFORE = re.compile(r"^(3ndi|عندي|3mri|3omri|عمري|age|j'ai|jai|ai)$")  # "jai" is normalised to "ai"
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 
 Mention = Tuple[int, int, str, str]

@@ -220,6 +220,8 @@ class CatalogueEntityExtractor(FingerprintedByCode, EntityExtractorMixin):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             message.set(ENTITIES, self._entities(message), add_to_output=True)
+            if message.get(ALL_TOKENS):  # the intent is read: the message's tokens are all its words again
+                message.set(TOKENS_NAMES[TEXT], message.get(ALL_TOKENS))
         return messages
 
     def _entities(self, message: Message) -> List[Dict[str, Any]]:

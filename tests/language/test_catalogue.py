@@ -71,6 +71,7 @@ def test_gazetteer_survives_its_json_round_trip(gazetteer: Gazetteer) -> None:
     [
         ("3ndi 19 3am", [19]),
         ("j'ai 17 ans", [17]),
+        ("jai 19", [19]),
         ("عمري 22 عام", [22]),
         ("code 212", []),
         ("bac+2", []),

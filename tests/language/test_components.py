@@ -76,6 +76,8 @@ def test_two_questions_are_featurized_by_the_first_and_their_places_read_from_bo
     extractor.process([two, one])
     for message in (two, one):
         assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == [("city", "Tanger")]
+    # The intent read, the message's tokens are all its words again (for `rasa test nlu`'s entity scores).
+    assert [token.text for token in two.get(TOKENS_NAMES[TEXT])][-1] == "tanja"
 
 
 def trained_vote(tmp_path: Path, greetings: bool = False) -> Tuple[CountVectorsFeaturizer, IntentVote]:

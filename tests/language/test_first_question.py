@@ -44,6 +44,16 @@ def test_the_first_of_two_questions_is_found(message: str, first: str) -> None:
         "ach khbarek? fin kayn lcentre",
         "wach? bghit n3ref ch7al",  # one word is no question of its own
         "formation en ligne ou sur place",  # "ou" is "or" as often as "où"
+        "chno akhbar? fin kayn lcentre",  # small talk, then the question
+        "comment tu vas ? c'est quoi jobintech",
+        "how are you? where is the centre",
+        "3lach la? w imta tbda",  # a reaction to the bot's answer
+        "pourquoi pas ? et c'est gratuit",
+        "ma3reftch chno ndir? chno homa les formations",  # not knowing what, then the question
+        "je sais pas quoi faire ? quelles formations",
+        "wach kayn chi wa7ed hna? chno homa les formations",
+        "j'ai eu mon bac fin juin et quand commence la formation",  # "fin", the end
+        "merci quand meme et comment je m'inscris",
         "",
     ],
 )
