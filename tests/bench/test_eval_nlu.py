@@ -63,6 +63,22 @@ def test_no_register_pays_for_fewer_wrong_answers_with_more_questions_back() -> 
     assert chosen["worst_asked"] <= 0.06 and chosen["threshold"] < 0.58
 
 
+def test_a_wrong_answer_fewer_in_thousands_is_not_bought_with_many_more_questions_back() -> None:
+    # 2,000 messages: 0.65 stops one more wrong answer than 0.60 (5 against 6 in 2,000: 0.05 point) but asks
+    # back 40 more people. The two count as tied on wrong answers, and 0.60 asks back fewer. (Stopping all
+    # six, at 0.75, would ask back 7.5 %: over the budget.)
+    rankings = (
+        [("french", "ask_cost", [("ask_cost", 0.95), ("ask_careers", 0.02)])] * 1804
+        + [("french", "ask_cost", [("ask_cost", 0.72), ("ask_careers", 0.02)])] * 150
+        + [("french", "ask_cost", [("ask_careers", 0.7), ("greet", 0.1)])] * 5
+        + [("french", "ask_cost", [("ask_careers", 0.62), ("greet", 0.1)])] * 1
+        + [("french", "ask_cost", [("ask_cost", 0.62), ("greet", 0.1)])] * 40
+    )
+    assert calibration_point(rankings, 0.65, 0.0)["wrong"] < calibration_point(rankings, 0.60, 0.0)["wrong"]
+    chosen = calibrate(rankings)["chosen"]
+    assert chosen["threshold"] <= 0.60 and chosen["asked"] == 0.0 and chosen["wrong"] == 0.003
+
+
 def test_the_honest_sets_are_sealed() -> None:
     assert {"blind_e.yml", "blind_f.yml"} <= SEALED_SETS
 
