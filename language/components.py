@@ -69,6 +69,23 @@ class WithoutSettings(FingerprintedByCode):
         return cls()
 
 
+class EachMessage(WithoutSettings):
+    """A component that changes each message, at training as at inference, the same way (``_apply``)."""
+
+    def _apply(self, message: Message) -> None:
+        raise NotImplementedError
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._apply(message)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            self._apply(example)
+        return training_data
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class RegisterDetector(WithoutSettings, EntityExtractorMixin):
     """Adds a ``register`` entity (french / darija_latin / darija_arabic) that fills the slot of the same name."""
@@ -88,7 +105,7 @@ class RegisterDetector(WithoutSettings, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class DarijaNormaliser(WithoutSettings):
+class DarijaNormaliser(EachMessage):
     """Rewrites each token of the message text to its canonical spelling (``language.normaliser``).
 
     It runs right after the tokenizer and keeps every token's offsets in the original text,
@@ -98,21 +115,11 @@ class DarijaNormaliser(WithoutSettings):
     ``use_lemma: true`` featurizes the keys, the ones with ``use_lemma: false`` the words.
     """
 
-    def _normalise_tokens(self, message: Message) -> None:
+    def _apply(self, message: Message) -> None:
         for token in message.get(TOKENS_NAMES[TEXT]) or []:
             normalised = normalise_word(token.text) or token.text.lower()
             token.text = normalised
             token.lemma = phonetic_key(normalised)
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            self._normalise_tokens(message)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        for example in training_data.training_examples:
-            self._normalise_tokens(example)
-        return training_data
 
 
 def all_tokens(message: Message) -> List[Any]:
@@ -121,27 +128,17 @@ def all_tokens(message: Message) -> List[Any]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class FirstQuestionFocus(WithoutSettings):
+class FirstQuestionFocus(EachMessage):
     """When a message asks two questions, the featurizers (and so the intent) get the first one's tokens
     (``language.first_question``); the entity extractor still reads every token (``all_tokens``).
     Place it after DarijaNormaliser, before the featurizers."""
 
-    def _focus(self, message: Message) -> None:
+    def _apply(self, message: Message) -> None:
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         length = first_question_length(message.get(TEXT) or "", [(t.start, t.end, t.text) for t in tokens])
         if length is not None:
             message.set(ALL_TOKENS, tokens)
             message.set(TOKENS_NAMES[TEXT], tokens[:length])
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            self._focus(message)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        for example in training_data.training_examples:
-            self._focus(example)
-        return training_data
 
 
 def words_outside_places(training_data: TrainingData) -> Set[str]:
