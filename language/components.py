@@ -69,7 +69,7 @@ class WithoutSettings(FingerprintedByCode):
         return cls()
 
 
-class EachMessage(WithoutSettings):
+class EachMessage:
     """A component that changes each message, at training as at inference, the same way (``_apply``)."""
 
     def _apply(self, message: Message) -> None:
@@ -105,7 +105,7 @@ class RegisterDetector(WithoutSettings, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class DarijaNormaliser(EachMessage):
+class DarijaNormaliser(EachMessage, WithoutSettings):
     """Rewrites each token of the message text to its canonical spelling (``language.normaliser``).
 
     It runs right after the tokenizer and keeps every token's offsets in the original text,
@@ -128,7 +128,7 @@ def all_tokens(message: Message) -> List[Any]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class FirstQuestionFocus(EachMessage):
+class FirstQuestionFocus(EachMessage, WithoutSettings):
     """When a message asks two questions, the featurizers (and so the intent) get the first one's tokens
     (``language.first_question``); the entity extractor still reads every token (``all_tokens``).
     Place it after DarijaNormaliser, before the featurizers."""
@@ -260,7 +260,7 @@ class CatalogueEntityExtractor(FingerprintedByCode, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class SpacySentenceFeaturizer(FingerprintedByCode):
+class SpacySentenceFeaturizer(EachMessage, FingerprintedByCode):
     """Dense sentence features from spaCy's French vectors (``fr_core_news_md``), computed on the
     normalised tokens. Sentence-level only, so it combines with any tokenizer; it loads just the
     vectors (no parser or tagger), from the installed package, never from the network."""
@@ -291,23 +291,13 @@ class SpacySentenceFeaturizer(FingerprintedByCode):
     ) -> "SpacySentenceFeaturizer":
         return cls(config)
 
-    def _featurize(self, message: Message) -> None:
+    def _apply(self, message: Message) -> None:
         if not message.get(TEXT):
             return
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         doc = self._nlp(" ".join(token.text for token in tokens) or message.get(TEXT))
         vector = np.asarray([doc.vector], dtype=np.float32)
         message.add_features(Features(vector, FEATURE_TYPE_SENTENCE, TEXT, self.__class__.__name__))
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            self._featurize(message)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        for example in training_data.training_examples:
-            self._featurize(example)
-        return training_data
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)

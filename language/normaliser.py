@@ -185,8 +185,8 @@ def normalise_word(word: str) -> str:
         for digit, letters in _ARABIZI_DIGIT_SOUNDS:
             word = word.replace(digit, letters)
         word = word.replace("sh", "ch")
-    word = _CANONICAL_SPELLINGS.get(word, word)
-    return _CANONICAL_SPELLINGS.get(_without_elision(word), _without_elision(word))
+    word = _without_elision(_CANONICAL_SPELLINGS.get(word, word))
+    return _CANONICAL_SPELLINGS.get(word, word)
 
 
 def normalise(text: str) -> str:
