@@ -301,7 +301,7 @@ class SpacySentenceFeaturizer(EachMessage, FingerprintedByCode):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class SparseFeatureJoiner(WithoutSettings):
+class SparseFeatureJoiner(EachMessage, WithoutSettings):
     """Joins the sparse features every featurizer put on a message into one matrix per attribute
     and feature type, in pipeline order: the matrix ``Message.get_sparse_features`` would build.
     It builds it once, with one concatenation. Without this, DIET rebuilt it on every call
@@ -310,8 +310,7 @@ class SparseFeatureJoiner(WithoutSettings):
     The joined feature's origin is the list of its parts' origins, so a classifier option that
     picks featurizers by name (DIET's ``featurizers``) no longer sees them apart: leave it unset."""
 
-    @staticmethod
-    def join(message: Message) -> None:
+    def _apply(self, message: Message) -> None:
         groups: Dict[tuple, List[Features]] = {}
         for feature in message.features:
             if feature.is_sparse():
@@ -345,16 +344,6 @@ class SparseFeatureJoiner(WithoutSettings):
             message.features = [
                 joined.get(id(feature), feature) for feature in message.features if id(feature) not in dropped
             ]
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            self.join(message)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        for message in training_data.training_examples:
-            self.join(message)
-        return training_data
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
